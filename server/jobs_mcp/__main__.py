@@ -1,0 +1,3 @@
+from jobs_mcp.cli import main
+
+main()
