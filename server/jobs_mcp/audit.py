@@ -1,0 +1,104 @@
+"""Append-only audit log of every executed write, in SQLite.
+
+Each write leaves two rows: an ``intent`` written before the request is sent and an ``outcome`` after. A crash
+in between leaves the intent alone, which ``jobs-mcp audit`` shows as "outcome unknown" rather than silence.
+Rows hold the account, tool, request (method, URL, body) and result; tokens never reach this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    phase TEXT NOT NULL CHECK (phase IN ('intent', 'outcome')),
+    action TEXT NOT NULL,
+    account TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    request TEXT NOT NULL,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_action ON audit (action);
+"""
+
+
+def default_audit_path() -> Path:
+    """``$XDG_STATE_HOME/jobs-mcp/audit.db`` (``~/.local/state/jobs-mcp/audit.db`` by default)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "jobs-mcp" / "audit.db"
+
+
+class AuditLog:
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_audit_path()
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.executescript(SCHEMA)
+        return self._db
+
+    def _append(self, phase: str, action: str, account: str, tool: str, request: Any, result: Any) -> None:
+        row = (
+            datetime.now(UTC).isoformat(timespec="milliseconds"),
+            phase,
+            action,
+            account,
+            tool,
+            json.dumps(request, sort_keys=True, default=str),
+            None if result is None else json.dumps(result, sort_keys=True, default=str),
+        )
+        with self._lock:
+            self._conn().execute(
+                "INSERT INTO audit (at, phase, action, account, tool, request, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def intent(self, action: str, account: str, tool: str, request: Any) -> None:
+        self._append("intent", action, account, tool, request, None)
+
+    def outcome(self, action: str, account: str, tool: str, request: Any, result: Any) -> None:
+        self._append("outcome", action, account, tool, request, result)
+
+    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest executed writes, newest first, each with its outcome (or None when unknown)."""
+        with self._lock:
+            rows = (
+                self._conn()
+                .execute(
+                    """SELECT i.seq, i.at, i.action, i.account, i.tool, i.request, o.result, o.at
+                   FROM audit i LEFT JOIN audit o ON o.action = i.action AND o.phase = 'outcome'
+                   WHERE i.phase = 'intent' ORDER BY i.seq DESC LIMIT ?""",
+                    (limit,),
+                )
+                .fetchall()
+            )
+        return [
+            {
+                "at": at,
+                "action": action,
+                "account": account,
+                "tool": tool,
+                "request": json.loads(request),
+                "outcome": json.loads(result) if result is not None else None,
+                "outcome_at": done_at,
+            }
+            for _, at, action, account, tool, request, result, done_at in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

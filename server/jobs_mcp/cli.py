@@ -1,0 +1,209 @@
+"""The ``jobs-mcp`` command. Logging goes to stderr only: in stdio mode stdout is the protocol."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from jobs_mcp import __version__
+from jobs_mcp.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("jobs_mcp")
+AUDIT_HELP = "audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db)"
+
+DESCRIPTION = """\
+MCP server for safe, conversational control of data-platform jobs (Lytics first).
+Reads run freely; log tools return short, exact digests instead of raw logs.
+Without LYTICS_API_TOKEN every command runs on the embedded sandbox: a simulated
+Lytics account that needs no credentials and no network."""
+
+ENVIRONMENT = """\
+environment:
+  LYTICS_API_TOKEN   Lytics API token (sent as the Authorization header; never logged)
+  LYTICS_API_URL     Lytics API base URL (default https://api.lytics.io)
+  JOBS_MCP_ACCOUNTS  TOML accounts file for several accounts (same as --accounts)
+  JOBS_MCP_TIMEOUT   seconds per HTTP call (default 30)"""
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--accounts", metavar="PATH", help="TOML accounts file (one [accounts.NAME] table each)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-call HTTP timeout (default 30)")
+    p.add_argument("--read-only", action="store_true", help="register read tools only (no write or lifecycle tools)")
+    p.add_argument(
+        "--confirm",
+        choices=["auto", "elicit", "token"],
+        default="auto",
+        help="how writes are approved: elicit asks the person through the client; token returns a proposal with a "
+        "confirmation id for confirm_action; auto (default) elicits where the client can, else uses the token",
+    )
+    p.add_argument("--confirm-ttl", type=float, metavar="SECONDS", help="how long a proposal stays valid (default 600)")
+    p.add_argument(
+        "--audit-db", metavar="PATH", help="audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db)"
+    )
+    p.add_argument("--sandbox-db", metavar="PATH", help="keep sandbox state in this SQLite file (default: memory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jobs-mcp",
+        description=DESCRIPTION,
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"jobs-mcp {__version__}")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the MCP server (stdio by default; what Claude Desktop and Claude Code launch)",
+        description="Run the MCP server. stdio by default; --http serves streamable HTTP on loopback.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (loopback only; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    _server_options(serve)
+
+    demo = sub.add_parser(
+        "demo",
+        help="show the server at work: a scripted conversation on the sandbox through a real MCP client",
+        description="Run a short scripted conversation through an MCP client session against the server on the "
+        "embedded sandbox, printing each step: the tools, the jobs table, a failing export's log digest and "
+        "the account-wide log digest. Needs no credentials and no network.",
+    )
+    demo.add_argument("--sandbox-db", metavar="PATH", help=argparse.SUPPRESS)
+
+    audit = sub.add_parser(
+        "audit",
+        help="print the most recent executed writes from the audit log",
+        description="Print recent audit records: every executed write with its account, tool, request and outcome "
+        '("outcome unknown" when the server stopped between sending and hearing back).',
+    )
+    audit.add_argument("--limit", type=int, default=20, help="how many records (default 20)")
+    audit.add_argument(
+        "--audit-db", metavar="PATH", help="audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db)"
+    )
+    audit.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve the Lytics simulator over real HTTP (for curl, other tools, tests)",
+        description="Serve the Lytics simulator over HTTP. Point the server at it with "
+        "LYTICS_API_URL=http://127.0.0.1:PORT and any LYTICS_API_TOKEN (or one given with --token).",
+        epilog="fault spec: 'METHOD PATH_GLOB:key=value,...' with keys status, retry_after, latency, drop, "
+        "body (json|malformed|html), times. Example: --fault 'GET /v2/job/*/logs:status=429,retry_after=1,times=2'",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8790, help="port (default 8790)")
+    sandbox.add_argument("--token", action="append", metavar="TOKEN", help="accept only this token (repeatable)")
+    sandbox.add_argument("--fault", action="append", default=[], metavar="SPEC", help="inject a fault (repeatable)")
+    sandbox.add_argument("--sandbox-db", metavar="PATH", help="keep state in this SQLite file (default: memory)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        accounts_file=getattr(args, "accounts", None),
+        timeout=getattr(args, "timeout", None),
+        read_only=getattr(args, "read_only", False),
+        confirm=getattr(args, "confirm", "auto"),
+        confirm_ttl=getattr(args, "confirm_ttl", None),
+        audit_db=getattr(args, "audit_db", None),
+        sandbox_db=getattr(args, "sandbox_db", None),
+    )
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from jobs_mcp.app import build_server
+
+    settings = _settings(args)
+    if settings.sandbox:
+        log.warning("no LYTICS_API_TOKEN set: serving the embedded sandbox (simulated data)")
+    server = build_server(settings)
+    if not args.http:
+        server.run()
+        return
+    if not _loopback(args.host):
+        raise ConfigError(f"--host {args.host} is not a loopback address; this version serves HTTP on loopback only")
+    server.run(transport="streamable-http", host=args.host, port=args.port, stateless_http=True)
+
+
+def _sandbox(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from jobs_mcp.sandbox import FaultInjector, create_lytics_app, parse_fault_spec
+
+    faults = FaultInjector()
+    for spec in args.fault:
+        try:
+            method, glob, options = parse_fault_spec(spec)
+        except ValueError as exc:
+            raise ConfigError(f"--fault {spec!r}: {exc}") from None
+        faults.add(method, glob, **options)
+    app = create_lytics_app(db_path=args.sandbox_db, tokens=set(args.token) if args.token else None, faults=faults)
+    print(f"Lytics sandbox on http://{args.host}:{args.port}  (Ctrl-C stops it)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def _audit(args: argparse.Namespace) -> None:
+    import json
+
+    from jobs_mcp.audit import AuditLog
+
+    log_file = AuditLog(args.audit_db or os.environ.get("JOBS_MCP_AUDIT_DB"))
+    if not log_file.path.exists():
+        print(f"no audit log at {log_file.path} yet: nothing has been executed", file=sys.stderr)
+        return
+    for record in log_file.recent(args.limit):
+        if args.json:
+            print(json.dumps(record, sort_keys=True))
+            continue
+        outcome = record["outcome"]
+        status = outcome.get("status", "?") if isinstance(outcome, dict) else "outcome unknown"
+        request = record["request"]
+        print(
+            f"{record['at']}  {record['account']:<12} {record['tool']:<22} {status:<10} "
+            f"{request.get('method', '')} {request.get('url', '')}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            _serve(args)
+        elif args.command == "demo":
+            from jobs_mcp.demo import run_demo
+
+            run_demo(sandbox_db=args.sandbox_db)
+        elif args.command == "sandbox":
+            _sandbox(args)
+        elif args.command == "audit":
+            _audit(args)
+        else:
+            parser.print_help()
+            sys.exit(2)
+    except ConfigError as exc:
+        print(f"jobs-mcp: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,123 @@
+"""Confirmation ids: readable, HMAC-signed, single use.
+
+An id reads like ``pause:lytics/acme/4f2a9c0e:7c1d2e3f4a5b.mi3x2k.Qm9vZGxl...`` — what it does, to which
+account and target, then a nonce, the expiry (base-36 epoch seconds) and a signature. The signature covers
+the tool, account, target, nonce and expiry shown in the id *and* the canonical digest of the request and the
+target's version kept with the pending action, so editing any part of the id, or of the stored action,
+breaks it. The pending action lives in a ``PendingStore`` keyed by nonce; confirming takes it out atomically,
+which is what makes an id single use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+_ID = re.compile(
+    r"^(?P<verb>[a-z_]{1,20}):(?P<provider>[a-z]{1,20})/(?P<account>[A-Za-z0-9_-]{1,40})/(?P<target>[A-Za-z0-9_-]{1,40})"
+    r":(?P<nonce>[0-9a-f]{12})\.(?P<exp>[0-9a-z]{1,10})\.(?P<sig>[A-Za-z0-9_-]{22})$"
+)
+
+
+class ConfirmationRefused(Exception):
+    """The id cannot be used; the message says why and what to do."""
+
+
+def canonical_digest(value: Any) -> str:
+    """A stable digest of any JSON-able value (sorted keys, no whitespace)."""
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+@dataclass(frozen=True)
+class ConfirmationId:
+    verb: str
+    provider: str
+    account: str
+    target: str
+    nonce: str
+    expires: int  # epoch seconds
+    sig: str
+
+    def __str__(self) -> str:
+        head = f"{self.verb}:{self.provider}/{self.account}/{self.target}"
+        return f"{head}:{self.nonce}.{_b36(self.expires)}.{self.sig}"
+
+    @classmethod
+    def parse(cls, text: str) -> ConfirmationId:
+        match = _ID.match(text.strip())
+        if match is None:
+            raise ConfirmationRefused(
+                "That is not a confirmation id of this server. Use the confirmation_id exactly as the proposal "
+                "gave it, or call list_pending_actions."
+            )
+        p = match.groupdict()
+        return cls(p["verb"], p["provider"], p["account"], p["target"], p["nonce"], int(p["exp"], 36), p["sig"])
+
+
+class Signer:
+    """Makes and checks signatures with one secret (shared by every replica that shares a gate)."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def sign(
+        self,
+        *,
+        verb: str,
+        provider: str,
+        account: str,
+        target: str,
+        nonce: str,
+        expires: int,
+        request_digest: str,
+        version: str,
+    ) -> str:
+        message = "\x1f".join((verb, provider, account, target, nonce, str(expires), request_digest, version))
+        mac = hmac.new(self._key, message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode()[:22]
+
+    def new_id(
+        self, *, verb: str, provider: str, account: str, target: str, expires: int, request_digest: str, version: str
+    ) -> ConfirmationId:
+        nonce = secrets.token_hex(6)
+        sig = self.sign(
+            verb=verb,
+            provider=provider,
+            account=account,
+            target=target,
+            nonce=nonce,
+            expires=expires,
+            request_digest=request_digest,
+            version=version,
+        )
+        return ConfirmationId(verb, provider, account, target, nonce, expires, sig)
+
+    def matches(self, cid: ConfirmationId, *, request_digest: str, version: str) -> bool:
+        expected = self.sign(
+            verb=cid.verb,
+            provider=cid.provider,
+            account=cid.account,
+            target=cid.target,
+            nonce=cid.nonce,
+            expires=cid.expires,
+            request_digest=request_digest,
+            version=version,
+        )
+        return hmac.compare_digest(expected, cid.sig)
+
+
+def _b36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out

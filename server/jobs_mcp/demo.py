@@ -1,0 +1,90 @@
+"""``jobs-mcp demo``: a short scripted conversation through a real MCP client session on the sandbox.
+
+Each step is what a person might ask, the tool call an assistant would make, and the text the server returns.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+from mcp import Client
+
+from jobs_mcp.app import build_server
+from jobs_mcp.config import Settings, sandbox_account
+from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
+
+Arguments = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Step:
+    ask: str
+    tool: str
+    arguments: Arguments = field(default_factory=dict)  # or made from the previous step's structured result
+    expect_error: bool = False
+
+
+def _confirm_previous(previous: dict[str, Any]) -> dict[str, Any]:
+    return {"confirmation_id": previous["confirmation_id"]}
+
+
+SCRIPT = (
+    Step("Which jobs do we have?", "lytics_list_jobs"),
+    Step("Why did my Facebook export stop?", "lytics_get_job_logs", {"job_id": FACEBOOK_EXPORT_ID}),
+    Step("Anything else failing across the account today?", "lytics_list_account_job_logs", {"top": 5}),
+    Step("How healthy is our data overall?", "lytics_data_health_report"),
+    Step("Pause the healthy export for now.", "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID}),
+    Step("Yes, pause it.", "confirm_action", _confirm_previous),
+    Step("(the same confirmation sent again)", "confirm_action", _confirm_previous, expect_error=True),
+)
+
+
+def _rule(title: str, out: TextIO) -> None:
+    print(f"\n\033[1m── {title} \033[0m" if out.isatty() else f"\n── {title}", file=out)
+
+
+async def _run(out: TextIO, sandbox_db: str | None) -> int:
+    # The demo's writes go to a throwaway audit log, not the user's own.
+    audit = str(Path(tempfile.mkdtemp(prefix="jobs-mcp-demo-")) / "audit.db")
+    server = build_server(Settings(accounts=(sandbox_account(),), sandbox_db=sandbox_db, audit_db=audit))
+    async with Client(server) as client:
+        info = client.server_info
+        _rule(f"connected to {info.name if info else 'server'} {info.version if info else ''}", out)
+        print(textwrap.fill(client.instructions or "", 110), file=out)
+        tools = (await client.list_tools()).tools
+        _rule(f"the server offers {len(tools)} tools", out)
+        for tool in tools:
+            hints = tool.annotations
+            kind = "read" if hints and hints.read_only_hint else "write"
+            print(f"  {tool.name:<32} {kind:<6} {tool.title or ''}", file=out)
+        failures = 0
+        previous: dict[str, Any] = {}
+        for step in SCRIPT:
+            _rule(f"user: {step.ask}", out)
+            arguments = step.arguments(previous) if callable(step.arguments) else step.arguments
+            shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+            started = time.perf_counter()
+            result = await client.call_tool(step.tool, arguments)
+            elapsed = (time.perf_counter() - started) * 1000
+            print(f"→ {step.tool}({shown})  [{elapsed:.0f} ms]", file=out)
+            text = "\n".join(getattr(block, "text", "") for block in result.content)
+            print(("refused, as it should be: " if step.expect_error else "") + text, file=out)
+            failures += bool(result.is_error) != step.expect_error
+            if not result.is_error:
+                previous = result.structured_content or {}
+    return failures
+
+
+def run_demo(*, sandbox_db: str | None = None, out: TextIO = sys.stdout) -> None:
+    failures = anyio.run(_run, out, sandbox_db)
+    if failures:
+        print(f"\n{failures} step(s) failed", file=sys.stderr)
+        sys.exit(1)

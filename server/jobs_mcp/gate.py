@@ -1,0 +1,481 @@
+"""The confirmation gate: nothing changes on a platform until a person has said yes to the exact request.
+
+``propose`` validates, reads the target as it is now and returns a proposal (summary, changes, the exact
+request, risk, a signed single-use confirmation id) while sending nothing. ``confirm`` checks the id, re-reads
+the target, and only when nothing moved sends exactly the proposed request, with an audit record before and
+after. A target that changed gets a fresh proposal instead; a create whose answer was lost is checked, never
+retried. See references/confirmation-gate.md for the contract in prose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from jobs_mcp.audit import AuditLog
+from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest
+from jobs_mcp.http import ApiClient, ApiError
+from jobs_mcp.operations import Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.pending import MemoryStore, PendingStore, Record
+from jobs_mcp.textsafe import one_line
+
+log = logging.getLogger(__name__)
+
+RiskLevel = Literal["low", "medium", "high"]
+Status = Literal["proposed", "executed", "stale", "cancelled", "declined", "failed", "unknown"]
+
+
+class Risk(BaseModel):
+    level: RiskLevel
+    irreversible: bool = False
+    note: str
+
+
+class Change(BaseModel):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class PlannedRequest(BaseModel):
+    method: str
+    url: str = Field(description="full URL; credentials are never part of it")
+    body: Any = None
+
+
+class ActionResult(ToolResult):
+    """What every write tool and confirm_action/cancel_action return."""
+
+    status: Status
+    summary: str = Field(description="one line a person reads")
+    confirmation_id: str | None = None
+    changes: list[Change] = Field(default_factory=list)
+    request: PlannedRequest | None = None
+    risk: Risk | None = None
+    expires_at: str | None = None
+    requires_typed_id: bool = Field(False, description="confirm_action needs typed_job_id (kill)")
+    next_step: str = ""
+    target: dict[str, Any] | None = Field(None, description="the target's state (after the change when executed)")
+
+
+class PendingList(ToolResult):
+    actions: list[ActionResult]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a write will do, worked out from the arguments and the target as it is now."""
+
+    summary: str
+    changes: list[Change]
+    body: Any = None
+    path: str | None = None  # when the path depends on the target (e.g. its workflow), not only the arguments
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """How a write operation is proposed. ``target`` reads the thing it changes (None for a create)."""
+
+    verb: str
+    risk: Risk
+    plan: Callable[[Any, dict[str, Any] | None], Plan]  # (args, current target) -> Plan
+    target: Endpoint | None = None
+    typed_confirmation: bool = False  # the person must type the target's ID back (kill)
+    refuse: Callable[[Any, dict[str, Any] | None], str | None] | None = None  # a reason not to propose at all
+    find_created: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
+
+
+def _version(target: dict[str, Any] | None) -> str:
+    return canonical_digest(target)[:16] if target is not None else "-"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+class Gate:
+    def __init__(
+        self,
+        *,
+        client: Callable[[str | None], ApiClient],
+        audit: AuditLog,
+        store: PendingStore | None = None,
+        signer: Signer | None = None,
+        ttl: float = 600.0,
+        sandbox: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self.audit = audit
+        self.store = store or MemoryStore(clock=lambda: self.clock())
+        self.signer = signer or Signer()
+        self.ttl = ttl
+        self.sandbox = sandbox
+        self.clock = clock
+        self._ops: dict[str, Operation[Any, Any]] = {}
+
+    def register(self, op: Operation[Any, Any]) -> None:
+        self._ops[op.name] = op
+
+    # --- propose -----------------------------------------------------------------------------------------
+
+    async def current_target(
+        self, op: Operation[Any, Any], args: OperationInput, api: ApiClient
+    ) -> dict[str, Any] | None:
+        spec = _spec(op)
+        if spec.target is None:
+            return None
+        try:
+            data = await api.request("GET", spec.target.path_for(args))
+        except ApiError as exc:
+            if exc.status == 404:
+                raise ApiError(op.explain_not_found(args), status=404) from None
+            raise
+        return data if isinstance(data, dict) else {"value": data}
+
+    def plan(
+        self, op: Operation[Any, Any], args: OperationInput, target: dict[str, Any] | None, api: ApiClient
+    ) -> tuple[Plan, dict[str, Any]]:
+        spec = _spec(op)
+        if spec.refuse is not None and (reason := spec.refuse(args, target)):
+            raise ToolError(reason)
+        plan = spec.plan(args, target)
+        path = plan.path or op.endpoint.path_for(args)
+        request = {
+            "method": op.endpoint.method,
+            "path": path,
+            "params": op.endpoint.params_for(args),
+            "body": plan.body,
+        }
+        return plan, request
+
+    async def propose(self, op: Operation[Any, Any], args: OperationInput, account: str | None) -> ActionResult:
+        api = self._client(account)
+        target = await self.current_target(op, args, api)
+        plan, request = self.plan(op, args, target, api)
+        return await self.issue(op, args, api, target, plan, request)
+
+    def _record(
+        self,
+        op: Operation[Any, Any],
+        args: OperationInput,
+        api: ApiClient,
+        target: dict[str, Any] | None,
+        plan: Plan,
+        request: dict[str, Any],
+        action_id: str,
+        expires: int,
+    ) -> Record:
+        return {
+            "id": action_id,
+            "tool": op.name,
+            "account": api.account.name,
+            "target_id": str((target or {}).get("id") or "new"),
+            "args": args.model_dump(mode="json"),
+            "request": request,
+            "digest": canonical_digest(request),
+            "version": _version(target),
+            "expires": expires,
+            "summary": plan.summary,
+            "changes": [c.model_dump(mode="json") for c in plan.changes],
+        }
+
+    async def issue(
+        self,
+        op: Operation[Any, Any],
+        args: OperationInput,
+        api: ApiClient,
+        target: dict[str, Any] | None,
+        plan: Plan,
+        request: dict[str, Any],
+    ) -> ActionResult:
+        """Store the pending action and hand out its signed confirmation id."""
+        expires = int(self.clock() + self.ttl)
+        target_id = str((target or {}).get("id") or "new")
+        cid = self.signer.new_id(
+            verb=_spec(op).verb,
+            provider=op.provider,
+            account=api.account.name,
+            target=target_id[:8],
+            expires=expires,
+            request_digest=canonical_digest(request),
+            version=_version(target),
+        )
+        record = self._record(op, args, api, target, plan, request, str(cid), expires)
+        await self.store.put(cid.nonce, record, expires)
+        return self._proposal(op, api, record, target)
+
+    def preview(self, op: Operation[Any, Any], api: ApiClient, plan: Plan, request: dict[str, Any]) -> ActionResult:
+        """The proposal as a person is asked about it directly (no id: the answer comes back in the same call)."""
+        return ActionResult(
+            sandbox=self.sandbox,
+            status="proposed",
+            summary=plan.summary,
+            changes=plan.changes,
+            request=self._planned(api, request),
+            risk=_spec(op).risk,
+        )
+
+    def declined(
+        self, op: Operation[Any, Any], api: ApiClient, plan: Plan, request: dict[str, Any], typed_wrong: bool = False
+    ) -> ActionResult:
+        result = self.preview(op, api, plan, request)
+        result.status = "declined"
+        result.next_step = ("The typed ID did not match the job, so " if typed_wrong else "") + "nothing was sent."
+        return result
+
+    async def run_approved(
+        self,
+        op: Operation[Any, Any],
+        args: OperationInput,
+        api: ApiClient,
+        target: dict[str, Any] | None,
+        plan: Plan,
+        request: dict[str, Any],
+    ) -> ActionResult:
+        """The person said yes to this draft directly: send it, unless the target moved while they decided."""
+        now = await self.current_target(op, args, api)
+        if _version(now) != _version(target):
+            fresh_plan, fresh_request = self.plan(op, args, now, api)
+            fresh = await self.issue(op, args, api, now, fresh_plan, fresh_request)
+            fresh.status = "stale"
+            fresh.next_step = "The target changed while the person decided, so nothing was sent. " + fresh.next_step
+            return fresh
+        action_id = f"asked:{op.provider}/{api.account.name}/{secrets.token_hex(6)}"
+        record = self._record(op, args, api, target, plan, request, action_id, int(self.clock()))
+        return await self.execute(op, api, record)
+
+    def _proposal(
+        self,
+        op: Operation[Any, Any],
+        api: ApiClient,
+        record: Record,
+        target: dict[str, Any] | None,
+        status: Status = "proposed",
+    ) -> ActionResult:
+        spec = _spec(op)
+        typed = spec.typed_confirmation
+        how = f'confirm_action(confirmation_id="{record["id"]}"' + (', typed_job_id="<the job ID>")' if typed else ")")
+        return ActionResult(
+            sandbox=self.sandbox,
+            status=status,
+            summary=record["summary"],
+            confirmation_id=record["id"],
+            changes=[Change.model_validate(c) for c in record["changes"]],
+            request=self._planned(api, record["request"]),
+            risk=spec.risk,
+            expires_at=_iso(record["expires"]),
+            requires_typed_id=typed,
+            next_step=f"Show the person this proposal and ask. Only on a clear yes: {how}. Otherwise cancel_action.",
+            target=target,
+        )
+
+    @staticmethod
+    def _planned(api: ApiClient, request: dict[str, Any]) -> PlannedRequest:
+        url = api.url_for(request["path"], request["params"])
+        return PlannedRequest(method=request["method"], url=url, body=request["body"])
+
+    # --- confirm -----------------------------------------------------------------------------------------
+
+    async def _verified(self, confirmation_id: str, account: str | None) -> tuple[ConfirmationId, Record]:
+        """The pending action behind an id, or ConfirmationRefused saying exactly why not."""
+        cid = ConfirmationId.parse(confirmation_id)
+        record = await self.store.get(cid.nonce)
+        if record is None:
+            if await self.store.was_spent(cid.nonce):
+                raise ConfirmationRefused(
+                    "This confirmation id was already used or cancelled; ids are single use. "
+                    "Propose the action again if it is still wanted."
+                )
+            if cid.expires < self.clock():
+                raise ConfirmationRefused("This confirmation id has expired. Propose the action again.")
+            raise ConfirmationRefused(
+                "Unknown confirmation id (never issued here, or lost on restart). Propose the action again."
+            )
+        if not self.signer.matches(cid, request_digest=record["digest"], version=record["version"]) or record[
+            "id"
+        ] != str(cid):
+            raise ConfirmationRefused(
+                "This confirmation id does not match what was proposed (it was altered). "
+                "Nothing was sent. Use the id exactly as the proposal gave it."
+            )
+        if cid.expires < self.clock():
+            raise ConfirmationRefused("This confirmation id has expired. Propose the action again.")
+        if account is not None and account != record["account"]:
+            raise ConfirmationRefused(
+                f"This confirmation id is for account {record['account']!r}, not {account!r}. Nothing was sent."
+            )
+        if record["tool"] not in self._ops:
+            raise ConfirmationRefused(f"{record['tool']} is not enabled on this server. Nothing was sent.")
+        return cid, record
+
+    async def confirm(
+        self, confirmation_id: str, typed_job_id: str | None = None, account: str | None = None
+    ) -> ActionResult:
+        try:
+            cid, record = await self._verified(confirmation_id, account)
+        except ConfirmationRefused as exc:
+            raise ToolError(str(exc)) from None
+        op = self._ops[record["tool"]]
+        spec = _spec(op)
+        if spec.typed_confirmation and (typed_job_id or "").strip().lower() != record["target_id"].lower():
+            raise ToolError(
+                "This action is permanent, so confirm_action needs typed_job_id: the job's full ID, typed back by "
+                "the person. " + ("It did not match. " if typed_job_id else "") + "Nothing was sent; the proposal "
+                "is still pending."
+            )
+        args = op.input_model.model_validate(record["args"])
+        api = self._client(record["account"])
+        target = await self.current_target(op, args, api)
+        if _version(target) != record["version"]:
+            if await self.store.take(cid.nonce) is None:
+                raise ToolError("This confirmation id was already used. Nothing was sent.")
+            plan, request = self.plan(op, args, target, api)
+            fresh = await self.issue(op, args, api, target, plan, request)
+            fresh.status = "stale"
+            fresh.next_step = (
+                "The target changed since the proposal, so nothing was sent. Here is a fresh "
+                "proposal against its current state; " + fresh.next_step
+            )
+            return fresh
+        if await self.store.take(cid.nonce) is None:
+            raise ToolError("This confirmation id was already used. Nothing was sent.")
+        return await self.execute(op, api, record)
+
+    async def execute(self, op: Operation[Any, Any], api: ApiClient, record: Record) -> ActionResult:
+        """Send the recorded request once, with an audit record before and after."""
+        request = record["request"]
+        shown = self._planned(api, request).model_dump(mode="json")
+        self.audit.intent(record["id"], record["account"], record["tool"], shown)
+        base = {
+            "sandbox": self.sandbox,
+            "summary": record["summary"],
+            "confirmation_id": record["id"],
+            "changes": record["changes"],
+            "request": shown,
+            "risk": _spec(op).risk,
+        }
+        try:
+            data = await api.request(request["method"], request["path"], params=request["params"], body=request["body"])
+        except ApiError as exc:
+            outcome: ActionResult
+            if exc.status is None and (finder := _spec(op).find_created) is not None:
+                outcome = await self._check_created(op, api, record, base, finder, str(exc))
+            else:
+                outcome = ActionResult(**base, status="failed" if exc.status else "unknown", next_step=str(exc))
+            self.audit.outcome(record["id"], record["account"], record["tool"], shown, outcome.model_dump(mode="json"))
+            return outcome
+        target = data if isinstance(data, dict) else None
+        outcome = ActionResult(**base, status="executed", target=target, next_step="Done. Tell the person the result.")
+        self.audit.outcome(
+            record["id"], record["account"], record["tool"], shown, {"status": "executed", "target": target}
+        )
+        return outcome
+
+    async def _check_created(
+        self,
+        op: Operation[Any, Any],
+        api: ApiClient,
+        record: Record,
+        base: dict[str, Any],
+        finder: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]],
+        error: str,
+    ) -> ActionResult:
+        """The create's answer was lost: look before saying anything, and never send it again."""
+        args = op.input_model.model_validate(record["args"])
+        try:
+            found = await finder(api, args)
+        except ApiError:
+            return ActionResult(
+                **base,
+                status="unknown",
+                next_step=f"{error} Could not check whether the job "
+                "was created: list the jobs before proposing it again.",
+            )
+        if found is not None:
+            return ActionResult(
+                **base,
+                status="executed",
+                target=found,
+                next_step="The answer was lost, but the "
+                "job exists now (checked), so it was created once. Do not create it again.",
+            )
+        return ActionResult(
+            **base,
+            status="failed",
+            next_step="The answer was lost and no such job exists "
+            "(checked), so nothing was created. It is safe to propose it again.",
+        )
+
+    async def cancel(self, confirmation_id: str) -> ActionResult:
+        try:
+            cid, record = await self._verified(confirmation_id, None)
+        except ConfirmationRefused as exc:
+            raise ToolError(str(exc)) from None
+        await self.store.take(cid.nonce)
+        return ActionResult(
+            sandbox=self.sandbox,
+            status="cancelled",
+            summary=record["summary"],
+            confirmation_id=record["id"],
+            next_step="Cancelled; nothing was sent.",
+        )
+
+    async def pending(self) -> PendingList:
+        actions = []
+        for record in sorted(await self.store.all(), key=lambda r: r["expires"]):
+            op = self._ops.get(record["tool"])
+            if op is None:
+                continue
+            api = self._client(record["account"])
+            actions.append(self._proposal(op, api, record, None))
+        return PendingList(sandbox=self.sandbox, actions=actions)
+
+
+def _spec(op: Operation[Any, Any]) -> WriteSpec:
+    if op.write is None:
+        raise TypeError(f"{op.name} is not a write operation")
+    return op.write
+
+
+def render_action(result: ActionResult) -> str:
+    """The text a person reads: what will happen (or happened), the risk, the exact request, how to go on."""
+    heading = {
+        "proposed": "PROPOSED, not done yet",
+        "stale": "NOT SENT: the target changed; fresh proposal",
+        "executed": "DONE",
+        "cancelled": "CANCELLED",
+        "declined": "NOT DONE: the person declined",
+        "failed": "FAILED",
+        "unknown": "OUTCOME UNKNOWN",
+    }[result.status]
+    lines = [f"{heading}: {result.summary}"]
+    if result.risk and result.status in ("proposed", "stale"):
+        if result.risk.irreversible:
+            lines.append(f"!! {result.risk.note}")
+        else:
+            lines.append(f"risk: {result.risk.level}. {result.risk.note}")
+    for change in result.changes:
+        before = "" if change.before is None else f"{one_line(change.before, 120)} → "
+        lines.append(f"  {change.field}: {before}{one_line(change.after, 160)}")
+    if result.request is not None and result.status in ("proposed", "stale"):
+        lines.append(f"request: {result.request.method} {result.request.url}")
+        if result.request.body is not None:
+            lines.append("body: " + one_line(json.dumps(result.request.body, sort_keys=True), 600))
+    if result.target is not None and result.status == "executed":
+        state = {k: result.target.get(k) for k in ("id", "name", "status") if k in result.target}
+        lines.append("now: " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in state.items()))
+    if result.confirmation_id and result.status in ("proposed", "stale"):
+        lines.append(f"confirmation_id: {result.confirmation_id} (expires {result.expires_at})")
+    if result.next_step:
+        lines.append(result.next_step)
+    return "\n".join(lines)

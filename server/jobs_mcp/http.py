@@ -1,0 +1,233 @@
+"""The HTTP layer: one httpx.AsyncClient per account, the response envelope, retries and error messages.
+
+Every failure leaves this module as an ``ApiError`` (a ``ToolError``) whose message says what happened and what
+to do next. Tokens only ever travel in the ``Authorization`` header; any text that comes back from the API is
+quoted, truncated and scrubbed of the token before it reaches a message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+from mcp.server.mcpserver.exceptions import ToolError
+
+from jobs_mcp.config import Account
+from jobs_mcp.textsafe import quote
+
+log = logging.getLogger(__name__)
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a call is tried again. Writes are never retried once their request may have been sent."""
+
+    rate_limit_retries: int = 2  # reads: 429, waiting Retry-After (capped)
+    retry_after_cap: float = 5.0
+    server_error_retries: int = 1  # reads: 5xx, after `backoff`
+    connect_retries: int = 2  # any method: the request never left, so trying again is safe
+    backoff: float = 0.25
+
+
+class ApiError(ToolError):
+    """An API call that failed; ``status`` is the HTTP status (None when no response came back)."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def error_detail(body: Any) -> tuple[str, str]:
+    """(code, message) from any error envelope this server knows.
+
+    Lytics v2 ``{"errors": [{"code", "message"}]}``, the older ``{"message": ...}``, and the
+    ``{"error": "..."}`` / ``{"error": {"code", "message"}}`` shapes other platforms use.
+    """
+    if not isinstance(body, dict):
+        return "", ""
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("code") or ""), str(errors[0].get("message") or "")
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("code") or ""), str(error.get("message") or "")
+    if isinstance(error, str):
+        return "", error
+    message = body.get("message")
+    return "", str(message) if message is not None else ""
+
+
+def unwrap(body: Any) -> Any:
+    """The payload of a success envelope ``{"data": ..., "status": ...}``; any other JSON as it is."""
+    if isinstance(body, dict) and "data" in body and ({"status", "request_id", "message", "_meta"} & body.keys()):
+        return body["data"]
+    return body
+
+
+class ApiClient:
+    """Talks to one account of one platform. Create once, reuse for every call, ``aclose`` at the end."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        platform: str = "Lytics",
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        auth_scheme: str = "",
+        hints: Mapping[str, str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.account = account
+        self.platform = platform
+        self.policy = policy or RetryPolicy()
+        self._hints = dict(hints or {})
+        self._sleep = sleep
+        self._secret = account.token.get_secret_value()
+        self._memo: dict[str, tuple[float, Any]] = {}
+        header = f"{auth_scheme} {self._secret}".strip()
+        self._client = httpx.AsyncClient(
+            base_url=account.url,
+            headers={"Authorization": header, "Accept": "application/json", "User-Agent": "jobs-mcp"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send one call (with the retries the policy allows) and return the unwrapped payload."""
+        method = method.upper()
+        is_read = method in READ_METHODS
+        where = f"{method} {path}"
+        attempt = {"rate": 0, "server": 0, "connect": 0}
+        while True:
+            started = time.perf_counter()
+            try:
+                response = await self._client.request(
+                    method, path, params=params, json=body if body is not None else None
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt["connect"] < self.policy.connect_retries:
+                    attempt["connect"] += 1
+                    await self._sleep(self.policy.backoff * attempt["connect"])
+                    continue
+                raise ApiError(
+                    f"Cannot reach {self.platform} at {self.account.url} ({type(exc).__name__}). "
+                    "Check the URL and your network, then try again."
+                ) from None
+            except httpx.TimeoutException:
+                raise ApiError(
+                    f"{self.platform} did not answer {where} within {self._client.timeout.read:g} s. "
+                    f"It may be slow or overloaded; try again shortly, or raise JOBS_MCP_TIMEOUT."
+                    + ("" if is_read else " The change may or may not have been applied: check before retrying.")
+                ) from None
+            except httpx.TransportError as exc:
+                raise ApiError(
+                    f"The connection to {self.platform} dropped during {where} ({type(exc).__name__})."
+                    + (" Try again." if is_read else " The change may or may not have been applied.")
+                ) from None
+            log.debug(
+                "%s %s -> %s in %.0f ms",
+                method,
+                path,
+                response.status_code,
+                (time.perf_counter() - started) * 1e3,
+            )
+            status = response.status_code
+            if status == 429 and is_read and attempt["rate"] < self.policy.rate_limit_retries:
+                attempt["rate"] += 1
+                await self._sleep(self._retry_after(response))
+                continue
+            if status >= 500 and is_read and attempt["server"] < self.policy.server_error_retries:
+                attempt["server"] += 1
+                await self._sleep(self.policy.backoff * attempt["server"])
+                continue
+            return self._payload(response, where)
+
+    def url_for(self, path: str, params: Mapping[str, str] | None = None) -> str:
+        """The full URL a call would use (for proposals and audit; it never holds a credential)."""
+        return str(self._client.build_request("GET", path, params=params).url)
+
+    async def cached_get(self, path: str, ttl: float = 300.0) -> Any:
+        """A GET whose payload is reused for ``ttl`` seconds (catalogues that rarely change)."""
+        hit = self._memo.get(path)
+        if hit and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        payload = await self.request("GET", path)
+        self._memo[path] = (time.monotonic(), payload)
+        return payload
+
+    def _retry_after(self, response: httpx.Response) -> float:
+        raw = response.headers.get("Retry-After", "")
+        try:
+            wait = float(raw)
+        except ValueError:
+            wait = self.policy.backoff
+        if not math.isfinite(wait) or wait < 0:
+            wait = self.policy.backoff
+        return min(wait, self.policy.retry_after_cap)
+
+    def _payload(self, response: httpx.Response, where: str) -> Any:
+        status = response.status_code
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "malformed JSON"
+            hint = "a proxy or an outage?" if status >= 500 else "an unexpected answer"
+            raise ApiError(
+                f"{self.platform} answered {where} with HTTP {status} and {kind} instead of JSON ({hint}). "
+                "Try again later; if it persists, check the API URL.",
+                status=status,
+            ) from None
+        if status < 400:
+            return unwrap(body)
+        code, message = error_detail(body)
+        raise ApiError(self._explain(status, code, self._scrub(message), where, response), status=status, code=code)
+
+    def _explain(self, status: int, code: str, message: str, where: str, response: httpx.Response) -> str:
+        said = f" {self.platform} said: {quote(message)}" if message else ""
+        if code in self._hints:
+            said += " " + self._hints[code]
+        tag = f" [{code}]" if code else ""
+        account = self.account.name
+        if status == 401:
+            return (
+                f"{self.platform} rejected the API token of account {account!r} (HTTP 401{tag}). The token is missing, "
+                "expired or wrong: set a valid one (LYTICS_API_TOKEN or the accounts file) and restart the server."
+            )
+        if status == 403:
+            return (
+                f"The API token of account {account!r} lacks permission for {where} (HTTP 403{tag}).{said} "
+                "Ask an admin for a token with job access."
+            )
+        if status == 429:
+            wait = response.headers.get("Retry-After")
+            after = f" after {quote(wait, 20)} s" if wait else " in a minute"
+            return f"{self.platform} is rate limiting {where} (HTTP 429{tag}). Try again{after}.{said}"
+        if status >= 500:
+            return f"{self.platform} had a server error on {where} (HTTP {status}{tag}).{said} Try again later."
+        return f"{where} failed (HTTP {status}{tag}).{said}"
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text

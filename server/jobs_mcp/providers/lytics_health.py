@@ -1,0 +1,360 @@
+"""Lytics data health: the streams, schema and quota reads, and the one-call health report.
+
+The report runs its four checks (streams, jobs, schema, quota) concurrently, each under its own time limit.
+A check that fails or times out is reported as "could not check" with the reason; it never sinks the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import anyio
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobs_mcp.digest import digest_logs
+from jobs_mcp.http import ApiClient, ApiError
+from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.providers.lytics import PROVIDER, Job, NoArgs, status_class
+from jobs_mcp.render import age, parse_time, short_time, table
+from jobs_mcp.textsafe import one_line, quote
+
+STREAMS_PATH = "/v2/stream"
+FIELDS_PATH = "/v2/schema/user/field"
+QUOTA_PATH = "/v2/control/eventquota/thresholds"
+STREAM_QUIET = timedelta(hours=6)  # a stream silent this long needs attention
+STREAM_DEAD = timedelta(hours=48)  # ... and this long is unhealthy
+STALE_AFTER = timedelta(hours=1)  # a running job with no log entry this long is stale
+QUOTA_WARN, QUOTA_ERROR = 0.80, 0.95
+CHECK_TIMEOUT = 10.0
+DIGESTED_JOBS = 5  # failing jobs whose logs the report digests
+
+CheckStatus = Literal["ok", "warning", "error", "could not check"]
+Verdict = Literal["HEALTHY", "NEEDS ATTENTION", "UNHEALTHY"]
+
+
+# --- plain reads -----------------------------------------------------------------------------------------
+
+
+class Stream(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    stream: str
+    ct: int | None = Field(None, description="events received")
+    last_msg_ts: str | None = None
+
+
+class StreamList(ToolResult):
+    streams: list[Stream]
+
+
+class SchemaField(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str = ""
+    is_identity: bool = False
+    is_pii: bool = False
+
+
+class SchemaFieldList(ToolResult):
+    fields: list[SchemaField]
+
+
+class EventQuota(ToolResult):
+    limit: int | None = None
+    used: int | None = None
+    share: float | None = Field(None, description="used / limit")
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+def _items(data: Any, model: type[BaseModel], key: str) -> list[Any]:
+    return [model.model_validate(i) for i in (data or []) if isinstance(i, dict) and key in i]
+
+
+def _quota(data: Any, sandbox: bool) -> EventQuota:
+    raw = data if isinstance(data, dict) else {}
+    limit, used = raw.get("limit"), raw.get("used")
+    share = used / limit if isinstance(limit, int | float) and isinstance(used, int | float) and limit > 0 else None
+    return EventQuota(sandbox=sandbox, limit=limit, used=used, share=share, raw=raw)
+
+
+def _render_streams(result: StreamList) -> str:
+    rows = [(s.stream, f"{s.ct:,}" if s.ct is not None else "-", short_time(s.last_msg_ts)) for s in result.streams]
+    return f"{len(rows)} streams\n" + table(("stream", "events", "last message"), rows)
+
+
+def _render_fields(result: SchemaFieldList) -> str:
+    rows = [(f.id, f.type, "yes" if f.is_identity else "", "yes" if f.is_pii else "") for f in result.fields]
+    return f"{len(rows)} user fields\n" + table(("field", "type", "identity", "PII"), rows)
+
+
+def _render_quota(result: EventQuota) -> str:
+    if result.share is None:
+        return "Event quota: " + one_line(result.raw, 300)
+    return f"Event quota: {result.used:,} of {result.limit:,} events used ({result.share:.0%})"
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+class CheckResult(BaseModel):
+    check: str
+    status: CheckStatus
+    summary: str
+    details: list[str] = Field(default_factory=list)
+
+
+class Recommendation(BaseModel):
+    action: str
+    tool: str
+
+
+class HealthReport(ToolResult):
+    verdict: Verdict
+    checked_at: str
+    checks: list[CheckResult]
+    recommendations: list[Recommendation]
+
+
+class HealthArgs(OperationInput):
+    pass
+
+
+Check = Callable[[ApiClient, datetime, list[Recommendation]], Awaitable[CheckResult]]
+
+
+async def check_streams(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
+    streams = _items(await api.request("GET", STREAMS_PATH), Stream, "stream")
+    quiet, dead = [], []
+    for s in streams:
+        last = parse_time(s.last_msg_ts)
+        silence = now - last if last else None
+        if silence is None or silence > STREAM_DEAD:
+            dead.append(f"{quote(s.stream, 60)} silent for {age(last, now)}")
+        elif silence > STREAM_QUIET:
+            quiet.append(f"{quote(s.stream, 60)} silent for {age(last, now)}")
+    if dead or quiet:
+        recs.append(Recommendation(action="Check the source of the silent streams", tool="lytics_list_streams"))
+    status: CheckStatus = "error" if dead else "warning" if quiet else "ok"
+    summary = f"{len(streams)} streams, {len(streams) - len(dead) - len(quiet)} receiving data"
+    return CheckResult(check="streams", status=status, summary=summary, details=dead + quiet)
+
+
+async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
+    async with anyio.create_task_group() as tg:
+        fetched: dict[str, Any] = {}
+
+        async def get(key: str, path: str, params: dict[str, str] | None = None) -> None:
+            fetched[key] = await api.request("GET", path, params=params)
+
+        tg.start_soon(get, "jobs", "/v2/job", {"show_all": "true"})
+        tg.start_soon(get, "logs", "/v2/job/logs")
+    jobs = [Job.model_validate(j) for j in fetched["jobs"] or [] if isinstance(j, dict) and "id" in j]
+    last_seen: dict[str, datetime] = {}
+    for entry in fetched["logs"] or []:
+        when = parse_time(entry.get("timestamp")) if isinstance(entry, dict) else None
+        job_id = str(entry.get("job_id", "")) if isinstance(entry, dict) else ""
+        if when and (job_id not in last_seen or when > last_seen[job_id]):
+            last_seen[job_id] = when
+    failing = [j for j in jobs if status_class(j.status) in ("fault", "failed")]
+    paused = [j for j in jobs if status_class(j.status) == "paused"]
+    killed = [j for j in jobs if status_class(j.status) == "deleted"]
+    stale = [
+        j
+        for j in jobs
+        if j.status in ("running", "runnable") and now - last_seen.get(j.id, now - timedelta(days=1)) > STALE_AFTER
+    ]
+    details = await _failing_details(api, now, failing[:DIGESTED_JOBS])
+    details += [f"paused: {quote(j.name, 60)} ({j.id})" for j in paused]
+    details += [f"stale: {quote(j.name, 60)} ({j.id}), no log for {age(last_seen.get(j.id), now)}" for j in stale]
+    for j in failing[:DIGESTED_JOBS]:
+        recs.append(Recommendation(action=f"Debug {one_line(j.name, 60)} ({j.id})", tool="lytics_get_job_logs"))
+    for j in stale:
+        recs.append(
+            Recommendation(action=f"Check the stale {one_line(j.name, 60)} ({j.id})", tool="lytics_get_job_logs")
+        )
+    if paused:
+        recs.append(Recommendation(action="Decide whether paused jobs should resume", tool="lytics_resume_job"))
+    live = len(jobs) - len(failing) - len(paused) - len(killed)
+    summary = (
+        f"{len(jobs)} jobs: {live} live or done, {len(failing)} failing, {len(paused)} paused, "
+        f"{len(stale)} stale, {len(killed)} killed (info)"
+    )
+    status: CheckStatus = "error" if failing else "warning" if paused or stale else "ok"
+    return CheckResult(check="jobs", status=status, summary=summary, details=details)
+
+
+async def _failing_details(api: ApiClient, now: datetime, failing: list[Job]) -> list[str]:
+    lines: dict[str, str] = {}
+
+    async def one(job: Job) -> None:
+        head = f"{job.status}: {quote(job.name, 60)} ({job.id})"
+        try:
+            log = await api.request("GET", f"/v2/job/{job.id}/logs", params={"include_errors": "true"})
+        except ApiError as exc:
+            lines[job.id] = f"{head}; log not readable: {one_line(exc, 100)}"
+            return
+        digest = digest_logs(log or [], now=now, job_id=job.id, job_status=job.status, newest=0)
+        codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
+        lines[job.id] = f"{head}; top errors: {codes}"
+
+    async with anyio.create_task_group() as tg:
+        for job in failing:
+            tg.start_soon(one, job)
+    return [lines[j.id] for j in failing]
+
+
+async def check_schema(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
+    fields = _items(await api.request("GET", FIELDS_PATH), SchemaField, "id")
+    identity = [f.id for f in fields if f.is_identity]
+    pii = [f.id for f in fields if f.is_pii]
+    details = [f"identity fields: {', '.join(identity) or 'none'}", f"PII fields: {', '.join(pii) or 'none'}"]
+    if not identity:
+        recs.append(
+            Recommendation(action="Define an identity field so profiles can merge", tool="lytics_list_schema_fields")
+        )
+    summary = f"{len(fields)} user fields, {len(identity)} identity, {len(pii)} PII"
+    return CheckResult(check="schema", status="ok" if identity else "error", summary=summary, details=details)
+
+
+async def check_quota(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
+    quota = _quota(await api.request("GET", QUOTA_PATH), False)
+    if quota.share is None:
+        return CheckResult(check="quota", status="could not check", summary="quota answer had no limit/used")
+    status: CheckStatus = "error" if quota.share > QUOTA_ERROR else "warning" if quota.share >= QUOTA_WARN else "ok"
+    if status != "ok":
+        recs.append(
+            Recommendation(
+                action="Event use is near the plan limit: review sources or the plan", tool="lytics_get_event_quota"
+            )
+        )
+    return CheckResult(check="quota", status=status, summary=_render_quota(quota).removeprefix("Event quota: "))
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("streams", check_streams),
+    ("jobs", check_jobs),
+    ("schema", check_schema),
+    ("quota", check_quota),
+)
+
+
+async def health_report(
+    api: ApiClient,
+    now: datetime,
+    *,
+    limit: float = CHECK_TIMEOUT,
+    progress: Callable[[int, int, str], Awaitable[None]] | None = None,
+) -> HealthReport:
+    results: dict[str, CheckResult] = {}
+    recs: dict[str, list[Recommendation]] = {name: [] for name, _ in CHECKS}
+
+    async def run(name: str, check: Check) -> None:
+        try:
+            with anyio.fail_after(limit):
+                results[name] = await check(api, now, recs[name])
+        except TimeoutError:
+            results[name] = CheckResult(check=name, status="could not check", summary=f"no answer within {limit:g} s")
+        except ApiError as exc:
+            results[name] = CheckResult(check=name, status="could not check", summary=one_line(exc, 200))
+        if progress is not None:
+            await progress(len(results), len(CHECKS), f"{name} checked")
+
+    async with anyio.create_task_group() as tg:
+        for name, check in CHECKS:
+            tg.start_soon(run, name, check)
+    checks = [results[name] for name, _ in CHECKS]
+    statuses = {c.status for c in checks}
+    verdict: Verdict = "UNHEALTHY" if "error" in statuses else "NEEDS ATTENTION" if statuses - {"ok"} else "HEALTHY"
+    flat = [r for name, _ in CHECKS for r in recs[name]]
+    for c in checks:
+        if c.status == "could not check":
+            flat.append(
+                Recommendation(action=f"Retry the {c.check} check alone to see the error", tool=_TOOL_OF[c.check])
+            )
+    return HealthReport(
+        sandbox=api.account.sandbox,
+        verdict=verdict,
+        checked_at=now.isoformat(timespec="seconds"),
+        checks=checks,
+        recommendations=flat,
+    )
+
+
+_TOOL_OF = {
+    "streams": "lytics_list_streams",
+    "jobs": "lytics_list_jobs",
+    "schema": "lytics_list_schema_fields",
+    "quota": "lytics_get_event_quota",
+}
+
+
+def render_report(report: HealthReport) -> str:
+    mark = {"ok": "OK", "warning": "ATTENTION", "error": "PROBLEM", "could not check": "COULD NOT CHECK"}
+    lines = [f"Data health: {report.verdict} (checked {short_time(report.checked_at)} UTC)"]
+    for c in report.checks:
+        lines.append(f"- {c.check}: {mark[c.status]} — {c.summary}")
+        lines += [f"    {d}" for d in c.details]
+    if report.recommendations:
+        lines.append("Next steps:")
+        lines += [f"- {r.action} → {r.tool}" for r in report.recommendations]
+    return "\n".join(lines)
+
+
+async def _run_report(call: Call[HealthArgs]) -> HealthReport:
+    return await health_report(call.api, call.now, progress=call.progress)
+
+
+HEALTH_OPERATIONS: tuple[Operation[Any, Any], ...] = (
+    Operation(
+        name="lytics_list_streams",
+        title="List Lytics data streams",
+        description="Data streams with their event counts and last message time.",
+        provider=PROVIDER,
+        kind="read",
+        endpoint=Endpoint("GET", (STREAMS_PATH,)),
+        input_model=NoArgs,
+        result_model=StreamList,
+        shape=lambda call: StreamList(sandbox=call.sandbox, streams=_items(call.data, Stream, "stream")),
+        render=_render_streams,
+    ),
+    Operation(
+        name="lytics_list_schema_fields",
+        title="List Lytics user schema fields",
+        description="User profile fields with their type and identity and PII flags.",
+        provider=PROVIDER,
+        kind="read",
+        endpoint=Endpoint("GET", (FIELDS_PATH,)),
+        input_model=NoArgs,
+        result_model=SchemaFieldList,
+        shape=lambda call: SchemaFieldList(sandbox=call.sandbox, fields=_items(call.data, SchemaField, "id")),
+        render=_render_fields,
+    ),
+    Operation(
+        name="lytics_get_event_quota",
+        title="Get the Lytics event quota",
+        description="Events used against the plan's limit.",
+        provider=PROVIDER,
+        kind="read",
+        endpoint=Endpoint("GET", (QUOTA_PATH,)),
+        input_model=NoArgs,
+        result_model=EventQuota,
+        shape=lambda call: _quota(call.data, call.sandbox),
+        render=_render_quota,
+    ),
+    Operation(
+        name="lytics_data_health_report",
+        title="Lytics data health report",
+        description="One report on streams, jobs, schema and event quota: HEALTHY, NEEDS ATTENTION or UNHEALTHY, "
+        "failing jobs with their top error codes, and next steps naming the tool to call.",
+        provider=PROVIDER,
+        kind="read",
+        endpoint=None,  # reads streams, jobs, job logs, schema fields and quota concurrently
+        input_model=HealthArgs,
+        result_model=HealthReport,
+        run=_run_report,
+        render=render_report,
+    ),
+)

@@ -1,0 +1,138 @@
+"""The server's live state: one API client per account, the embedded sandbox, the clock, and running a read.
+
+API clients are made on first use inside the running event loop and closed when the server's lifespan ends,
+so one ``Runtime`` can serve many sessions (in-memory tests open several) without leaking connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx
+from mcp.server.mcpserver.exceptions import ToolError
+
+from jobs_mcp.audit import AuditLog
+from jobs_mcp.config import Account, ConfigError, Settings
+from jobs_mcp.confirmation import Signer
+from jobs_mcp.gate import Gate
+from jobs_mcp.http import ApiClient, ApiError, RetryPolicy
+from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.providers import lytics
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        policy: RetryPolicy | None = None,
+        sandbox_app: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self._sandbox_app = sandbox_app
+        self._clients: dict[str, ApiClient] = {}
+        self.accounts = tuple(a.name for a in settings.accounts)
+        key = settings.gate_key.get_secret_value().encode() if settings.gate_key else None
+        self.gate = Gate(
+            client=self.client,
+            audit=AuditLog(settings.audit_db),
+            signer=Signer(key),
+            ttl=settings.confirm_ttl,
+            sandbox=settings.sandbox,
+        )
+
+    @property
+    def sandbox_app(self) -> Any:
+        """The in-process Lytics simulator (built on first use; it seeds itself on its first request)."""
+        if self._sandbox_app is None:
+            from jobs_mcp.sandbox import create_lytics_app
+
+            self._sandbox_app = create_lytics_app(db_path=self.settings.sandbox_db)
+        return self._sandbox_app
+
+    def client(self, account_name: str | None = None) -> ApiClient:
+        try:
+            account = self.settings.account(account_name)
+        except ConfigError as exc:
+            raise ToolError(f"account: {exc}") from None
+        client = self._clients.get(account.name)
+        if client is None:
+            client = self._clients[account.name] = self._new_client(account)
+        return client
+
+    def _new_client(self, account: Account) -> ApiClient:
+        transport: httpx.AsyncBaseTransport | None = None
+        if account.sandbox:
+            from jobs_mcp.sandbox import SandboxTransport
+
+            transport = SandboxTransport(self.sandbox_app)
+        return ApiClient(
+            account, timeout=self.settings.timeout, transport=transport, policy=self.policy, hints=lytics.ERROR_HINTS
+        )
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+    @asynccontextmanager
+    async def lifespan(self, _server: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    async def read(
+        self,
+        op: Operation[Any, Any],
+        args: OperationInput,
+        account: str | None,
+        progress: Callable[[int, int, str], Awaitable[None]] | None = None,
+    ) -> ToolResult:
+        """Run a read operation: pre-flight check, then the main call and its companions concurrently."""
+        api = self.client(account)
+        call: Call[Any] = Call(args=args, api=api, now=self.clock(), sandbox=api.account.sandbox, progress=progress)
+        if op.check is not None:
+            await op.check(call)
+        if op.run is not None:
+            composite: ToolResult = await op.run(call)
+            return composite
+        assert op.endpoint is not None, f"{op.name} has neither an endpoint nor run"
+
+        async def fetch(key: str, endpoint: Endpoint) -> None:
+            payload = await api.request(endpoint.method, endpoint.path_for(args), params=endpoint.params_for(args))
+            if key == "":
+                call.data = payload
+            else:
+                call.extra[key] = payload
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(fetch, "", op.endpoint)
+                for key, endpoint in op.also.items():
+                    tg.start_soon(fetch, key, endpoint)
+        except* ApiError as group:
+            raise self._explain(op, args, group.exceptions[0]) from None  # type: ignore[arg-type]
+        assert op.shape is not None, f"{op.name} has no shape"
+        result: ToolResult = op.shape(call)
+        return result
+
+    @staticmethod
+    def _explain(op: Operation[Any, Any], args: OperationInput, error: ApiError) -> ApiError:
+        if error.status == 404:
+            return ApiError(op.explain_not_found(args), status=404, code=error.code)
+        return error

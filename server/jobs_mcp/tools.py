@@ -1,0 +1,176 @@
+"""Tool functions made from operations: one generic maker for reads, one for writes.
+
+The SDK reads a tool's parameters from its signature, so each function gets a synthesized signature whose
+parameters are the fields of the operation's input model; that model is the tool's input schema.
+
+Writes never run on the call alone. Where the client can ask its user (elicitation) and ``--confirm`` allows
+it, the SDK's ``Resolve``/``Elicit`` asks the person with the proposal's text; otherwise the call returns a
+proposal with a signed confirmation id for ``confirm_action``. Resolvers only read, so running them again on a
+retry round is harmless.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+
+from jobs_mcp.gate import ActionResult, Plan, render_action
+from jobs_mcp.http import ApiClient
+from jobs_mcp.operations import Call, Operation, OperationInput, ToolResult
+from jobs_mcp.runtime import Runtime
+
+SANDBOX_MARK = "[sandbox: simulated Lytics account, not real data]"
+KW = inspect.Parameter.KEYWORD_ONLY
+
+
+def argument_parameters(op: Operation[Any, Any], accounts: tuple[str, ...]) -> list[inspect.Parameter]:
+    """The tool's parameters: the input model's fields, plus ``account`` when several accounts exist."""
+    params = []
+    for name, info in op.input_model.model_fields.items():
+        annotation = Annotated[(info.annotation, *info.metadata, Field(description=info.description))]  # type: ignore[valid-type]
+        default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
+        params.append(inspect.Parameter(name, KW, annotation=annotation, default=default))
+    if len(accounts) > 1:
+        choice = Annotated[Literal[accounts] | None, Field(description="account to use (default: the first)")]  # type: ignore[valid-type]
+        params.append(inspect.Parameter("account", KW, annotation=choice, default=None))
+    return params
+
+
+def _with_signature(fn: Callable[..., Any], name: str, params: list[inspect.Parameter], returns: Any) -> None:
+    """Give ``fn`` a signature (read by the SDK's schema maker) and matching annotations (read by Resolve)."""
+    ctx = inspect.Parameter("ctx", KW, annotation=Context)
+    fn.__signature__ = inspect.Signature([ctx, *params], return_annotation=returns)  # type: ignore[attr-defined]
+    fn.__annotations__ = {p.name: p.annotation for p in [ctx, *params]} | {"return": returns}
+    fn.__name__ = name
+
+
+def _split(op: Operation[Any, Any], kwargs: dict[str, Any]) -> tuple[OperationInput, str | None]:
+    account = kwargs.pop("account", None)
+    return op.input_model.model_validate(kwargs), account
+
+
+def _result(result: ToolResult, text: str) -> CallToolResult:
+    if result.sandbox:
+        text = f"{SANDBOX_MARK}\n{text}"
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json")
+    )
+
+
+def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
+    assert op.render is not None
+
+    async def tool(ctx: Context, **kwargs: Any) -> CallToolResult:
+        args, account = _split(op, kwargs)
+
+        async def progress(done: int, total: int, message: str) -> None:
+            await ctx.report_progress(done, total=total, message=message)
+
+        result = await runtime.read(op, args, account, progress)
+        return _result(result, op.render(result))  # type: ignore[misc]
+
+    _with_signature(tool, op.name, argument_parameters(op, runtime.accounts), op.result_model)
+    return tool
+
+
+# --- writes ----------------------------------------------------------------------------------------------
+
+
+class Approve(BaseModel):
+    approve: bool = Field(title="Send this request now?", description="Yes sends exactly the request shown.")
+
+
+class ApproveByTypingId(BaseModel):
+    typed_job_id: str = Field(title="Type the job ID to confirm", description="This cannot be undone.")
+
+
+class UseTokenHandshake(BaseModel):
+    """Resolver outcome meaning: do not ask here; return a proposal for confirm_action instead."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A worked-out write, before anything is sent."""
+
+    op: Operation[Any, Any]
+    args: OperationInput
+    api: ApiClient
+    target: dict[str, Any] | None
+    plan: Plan
+    request: dict[str, Any]
+
+
+def client_can_elicit(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    return caps is not None and caps.elicitation is not None
+
+
+def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
+    assert op.write is not None
+    gate = runtime.gate
+    typed = op.write.typed_confirmation
+    params = argument_parameters(op, runtime.accounts)
+
+    async def draft(ctx: Context, **kwargs: Any) -> Draft:
+        args, account = _split(op, kwargs)
+        api = runtime.client(account)
+        if op.check is not None:
+            await op.check(Call(args=args, api=api, now=runtime.clock(), sandbox=api.account.sandbox))
+        target = await gate.current_target(op, args, api)
+        plan, request = gate.plan(op, args, target, api)
+        return Draft(op, args, api, target, plan, request)
+
+    _with_signature(draft, f"{op.name}_draft", params, Draft)
+
+    async def approval(ctx: Context, drafted: Annotated[Draft, Resolve(draft)]) -> Any:
+        mode = runtime.settings.confirm
+        if mode == "token" or (mode == "auto" and not client_can_elicit(ctx)):
+            return UseTokenHandshake()
+        if not client_can_elicit(ctx):
+            raise ToolError(
+                "This server is set to confirm writes by asking the person (--confirm elicit), but this client "
+                "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
+            )
+        preview = gate.preview(drafted.op, drafted.api, drafted.plan, drafted.request)
+        ask = render_action(preview) + ("\nType the job ID to delete it for good." if typed else "")
+        return Elicit(ask, ApproveByTypingId if typed else Approve)
+
+    async def tool(
+        ctx: Context,
+        drafted: Annotated[Draft, Resolve(draft)],
+        answer: Annotated[ElicitationResult[Any], Resolve(approval)],
+        **kwargs: Any,
+    ) -> CallToolResult:
+        d = drafted
+        result: ActionResult
+        data = answer.data if isinstance(answer, AcceptedElicitation) else None
+        if isinstance(data, UseTokenHandshake):
+            result = await gate.issue(d.op, d.args, d.api, d.target, d.plan, d.request)
+        elif _approved(data, d.target):
+            result = await gate.run_approved(d.op, d.args, d.api, d.target, d.plan, d.request)
+        else:
+            result = gate.declined(d.op, d.api, d.plan, d.request, typed_wrong=isinstance(data, ApproveByTypingId))
+        return _result(result, render_action(result))
+
+    resolved = [
+        inspect.Parameter("drafted", KW, annotation=Annotated[Draft, Resolve(draft)]),
+        inspect.Parameter("answer", KW, annotation=Annotated[ElicitationResult[Any], Resolve(approval)]),
+    ]
+    _with_signature(tool, op.name, [*resolved, *params], ActionResult)
+    return tool
+
+
+def _approved(data: Any, target: dict[str, Any] | None) -> bool:
+    if isinstance(data, Approve):
+        return data.approve
+    if isinstance(data, ApproveByTypingId):
+        return data.typed_job_id.strip().lower() == str((target or {}).get("id", "")).lower()
+    return False

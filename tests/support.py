@@ -1,0 +1,110 @@
+"""Shared pieces of the integration tests: an in-process sandbox, ports, subprocesses."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from jobs_mcp.app import build_server
+from jobs_mcp.config import Settings, sandbox_account
+from jobs_mcp.http import RetryPolicy
+from jobs_mcp.runtime import Runtime
+from jobs_mcp.sandbox import FaultInjector, create_lytics_app
+
+CANARY = "canary-tok-3f9d2a71c4e8b6"  # a token that must never show up anywhere
+FAST = RetryPolicy(retry_after_cap=0.01, backoff=0.001)
+BIN = Path(sys.executable).with_name("jobs-mcp")
+
+
+class Sandbox:
+    """An in-process sandbox plus a server wired to it, with the fault injector at hand."""
+
+    def __init__(
+        self, *, tokens: set[str] | None = None, timeout: float = 30.0, read_only: bool = False, confirm: str = "auto"
+    ) -> None:
+        self.faults = FaultInjector()
+        self.app = create_lytics_app(tokens=tokens, faults=self.faults)
+        audit = Path(tempfile.mkdtemp(prefix="jobs-mcp-audit-")) / "audit.db"
+        self.settings = Settings(
+            accounts=(sandbox_account(),),
+            timeout=timeout,
+            read_only=read_only,
+            confirm=confirm,  # type: ignore[arg-type]
+            audit_db=str(audit),
+        )
+        self.runtime = Runtime(self.settings, policy=FAST, sandbox_app=self.app)
+        self.server = build_server(self.settings, self.runtime)
+
+    def hits(self, method: str | None = None, path_glob: str | None = None) -> int:
+        return self.faults.hits(method=method, path_glob=path_glob)
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox()
+
+
+@pytest.fixture
+async def client(sandbox: Sandbox) -> AsyncIterator[Client]:
+    async with Client(sandbox.server) as c:
+        yield c
+
+
+def text_of(result: Any) -> str:
+    """All the text blocks of a tool result."""
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LYTICS_", "JOBS_MCP_"))}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def sandbox_http() -> Iterator[str]:
+    """`jobs-mcp sandbox` as a real HTTP server accepting only the canary token; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN), "sandbox", "--port", str(port), "--token", CANARY],
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/_sandbox/hits", proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,235 @@
+"""The confirmation gate through a real MCP client: proposals send nothing; only a valid, unspent,
+matching confirmation sends exactly the proposed request, once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
+from support import CANARY, Sandbox, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+def writes(sandbox: Sandbox) -> int:
+    return sandbox.hits("POST") + sandbox.hits("PUT")
+
+
+async def job_status(client: Client, job_id: str) -> str:
+    result = await client.call_tool("lytics_get_job", {"job_id": job_id})
+    return str(result.structured_content["job"]["status"])  # type: ignore[index]
+
+
+async def test_pause_proposal_sends_nothing_and_says_everything(client: Client, sandbox: Sandbox) -> None:
+    result = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert not result.is_error, text_of(result)
+    p = result.structured_content
+    assert p is not None and p["status"] == "proposed"
+    assert p["confirmation_id"].startswith("pause:lytics/sandbox/")
+    assert p["changes"] == [{"field": "status", "before": "running", "after": "paused"}]
+    assert p["request"]["method"] == "POST" and p["request"]["url"].endswith(f"/v2/job/{HEALTHY_EXPORT_ID}/pause")
+    assert p["risk"]["level"] == "low" and p["risk"]["irreversible"] is False
+    assert p["expires_at"]
+    assert "PROPOSED, not done yet" in text_of(result)
+    assert writes(sandbox) == 0
+    assert await job_status(client, HEALTHY_EXPORT_ID) == "running"
+
+
+async def test_confirm_executes_once_and_replay_is_refused(client: Client, sandbox: Sandbox) -> None:
+    proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+    done = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert not done.is_error, text_of(done)
+    assert done.structured_content["status"] == "executed"  # type: ignore[index]
+    assert done.structured_content["target"]["status"] == "paused"  # type: ignore[index]
+    assert writes(sandbox) == 1
+    replay = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert replay.is_error and "already used" in text_of(replay)
+    assert writes(sandbox) == 1
+    records = sandbox.runtime.gate.audit.recent()
+    assert records[0]["tool"] == "lytics_pause_job" and records[0]["outcome"]["status"] == "executed"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda cid: cid.replace("pause:", "kill:", 1),  # another tool
+        lambda cid: cid.replace("/sandbox/", "/other/", 1),  # another account
+        lambda cid: cid[:-1] + ("A" if cid[-1] != "A" else "B"),  # a forged signature
+        lambda cid: cid.split(":")[0] + ":lytics/sandbox/00000000:" + cid.split(":")[-1],  # another target
+        lambda cid: "pause:lytics/sandbox/12345678:0123456789ab.zzzzzz.AAAAAAAAAAAAAAAAAAAAAA",  # never issued
+        lambda cid: "please just do it",
+    ],
+)
+async def test_tampered_or_unknown_ids_are_refused(client: Client, sandbox: Sandbox, tamper: Any) -> None:
+    proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+    refused = await client.call_tool("confirm_action", {"confirmation_id": tamper(cid)})
+    assert refused.is_error
+    assert (
+        "Nothing was sent" in text_of(refused)
+        or "not a confirmation id" in text_of(refused)
+        or ("Propose the action again" in text_of(refused))
+    )
+    assert writes(sandbox) == 0
+
+
+async def test_expired_id_is_refused(client: Client, sandbox: Sandbox) -> None:
+    proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+    gate = sandbox.runtime.gate
+    real = gate.clock
+    gate.clock = lambda: real() + gate.ttl + 1
+    refused = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert refused.is_error and "expired" in text_of(refused)
+    assert writes(sandbox) == 0
+
+
+async def test_cancel_drops_the_proposal(client: Client, sandbox: Sandbox) -> None:
+    proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+    pending = await client.call_tool("list_pending_actions", {})
+    assert [a["confirmation_id"] for a in pending.structured_content["actions"]] == [cid]  # type: ignore[index]
+    cancelled = await client.call_tool("cancel_action", {"confirmation_id": cid})
+    assert cancelled.structured_content["status"] == "cancelled"  # type: ignore[index]
+    refused = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert refused.is_error and writes(sandbox) == 0
+    pending = await client.call_tool("list_pending_actions", {})
+    assert pending.structured_content["actions"] == []  # type: ignore[index]
+
+
+async def test_changed_target_gets_a_fresh_proposal(client: Client, sandbox: Sandbox) -> None:
+    first = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = first.structured_content["confirmation_id"]  # type: ignore[index]
+    change = await client.call_tool("lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "description": "edited"})
+    await client.call_tool("confirm_action", {"confirmation_id": change.structured_content["confirmation_id"]})  # type: ignore[index]
+    assert sandbox.hits("PUT") == 1
+    stale = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert not stale.is_error
+    assert stale.structured_content["status"] == "stale"  # type: ignore[index]
+    assert stale.structured_content["confirmation_id"] != cid  # type: ignore[index]
+    assert sandbox.hits("POST", "/v2/job/*/pause") == 0
+    assert await job_status(client, HEALTHY_EXPORT_ID) == "running"
+
+
+async def test_kill_needs_the_typed_job_id(client: Client, sandbox: Sandbox) -> None:
+    proposal = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
+    p = proposal.structured_content
+    assert p is not None and p["risk"]["irreversible"] is True and p["requires_typed_id"] is True
+    assert "PERMANENT" in text_of(proposal) and "cannot be undone" in text_of(proposal)
+    cid = p["confirmation_id"]
+    for typed in (None, "0" * 32):
+        arguments = {"confirmation_id": cid} | ({"typed_job_id": typed} if typed else {})
+        refused = await client.call_tool("confirm_action", arguments)
+        assert refused.is_error and "typed_job_id" in text_of(refused)
+    assert writes(sandbox) == 0
+    done = await client.call_tool("confirm_action", {"confirmation_id": cid, "typed_job_id": FACEBOOK_EXPORT_ID})
+    assert done.structured_content["status"] == "executed"  # type: ignore[index]
+    assert await job_status(client, FACEBOOK_EXPORT_ID) == "deleted"
+
+
+async def test_bounce_explains_the_restart(client: Client) -> None:
+    proposal = await client.call_tool("lytics_bounce_job", {"job_id": FACEBOOK_EXPORT_ID})
+    assert "Restarts the job" in text_of(proposal)
+    assert proposal.structured_content["risk"]["level"] == "medium"  # type: ignore[index]
+
+
+async def test_disallowed_transition_names_the_current_status(client: Client, sandbox: Sandbox) -> None:
+    refused = await client.call_tool("lytics_resume_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert refused.is_error and "it is running" in text_of(refused)
+    assert writes(sandbox) == 0
+
+
+async def test_update_proposes_a_diff_and_keeps_the_rest(client: Client, sandbox: Sandbox) -> None:
+    before = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content["job"]  # type: ignore[index]
+    proposal = await client.call_tool(
+        "lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "description": "nightly", "quiet_timezone": "Europe/Berlin"}
+    )
+    p = proposal.structured_content
+    assert p is not None and p["request"]["method"] == "PUT"
+    fields = {c["field"]: c for c in p["changes"]}
+    assert fields["description"]["before"] == before["description"] and fields["description"]["after"] == "nightly"
+    assert p["request"]["body"]["config"] == before["config"]  # full replace keeps what was not changed
+    assert p["request"]["body"]["name"] == before["name"]
+    assert writes(sandbox) == 0
+    await client.call_tool("confirm_action", {"confirmation_id": p["confirmation_id"]})
+    after = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content["job"]  # type: ignore[index]
+    assert after["description"] == "nightly" and after["config"] == before["config"]
+    assert after["quiet_timezone"] == "Europe/Berlin"
+
+
+async def test_create_job_end_to_end(client: Client, sandbox: Sandbox) -> None:
+    arguments = {"name": "Nightly S3 import", "workflow": "s3_import", "config": {"bucket": "acme-nightly"}}
+    auth = (await client.call_tool("lytics_list_jobs", {"workflow": "s3_import", "show_all": True})).structured_content
+    assert auth is not None
+    proposal = await client.call_tool("lytics_create_job", arguments | _auth_for(sandbox, "s3_import"))
+    assert not proposal.is_error, text_of(proposal)
+    assert writes(sandbox) == 0
+    done = await client.call_tool("confirm_action", {"confirmation_id": proposal.structured_content["confirmation_id"]})  # type: ignore[index]
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    listed = await client.call_tool("lytics_list_jobs", {"workflow": "s3_import"})
+    assert [j["name"] for j in listed.structured_content["jobs"]].count("Nightly S3 import") == 1  # type: ignore[index]
+
+
+async def test_create_whose_answer_is_lost_makes_exactly_one_job(client: Client, sandbox: Sandbox) -> None:
+    arguments = {"name": "Lost answer import", "workflow": "s3_import", "config": {}} | _auth_for(sandbox, "s3_import")
+    proposal = await client.call_tool("lytics_create_job", arguments)
+    sandbox.faults.add("POST", "/v2/job/*", drop="after", times=1)
+    done = await client.call_tool("confirm_action", {"confirmation_id": proposal.structured_content["confirmation_id"]})  # type: ignore[index]
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    assert "exists now" in text_of(done)
+    assert sandbox.hits("POST") == 1
+    listed = await client.call_tool("lytics_list_jobs", {"workflow": "s3_import", "show_all": True})
+    assert [j["name"] for j in listed.structured_content["jobs"]].count("Lost answer import") == 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"quiet_timezone": "Mars/Olympus"}, "quiet_timezone"),
+        ({"quiet_time_of_day": "25:00"}, "quiet_time_of_day"),
+        ({"quiet_period": 0}, "quiet_period"),
+        ({"workflow": "no_such_flow"}, "workflow"),
+        ({"config": {"blob": "x" * 70_000}}, "config"),
+        ({"auth_ids": ["f" * 32]}, "auth"),
+        ({"name": ""}, "name"),
+    ],
+)
+async def test_create_refuses_bad_payloads_before_any_request(
+    client: Client, sandbox: Sandbox, arguments: dict[str, Any], field: str
+) -> None:
+    base = {"name": "x", "workflow": "s3_import", "config": {}}
+    result = await client.call_tool("lytics_create_job", base | arguments)
+    assert result.is_error and field in text_of(result)
+    assert writes(sandbox) == 0
+
+
+async def test_no_token_in_proposals_or_audit(sandbox_http: str, tmp_path: Any) -> None:
+    from pydantic import SecretStr
+
+    from jobs_mcp.app import build_server
+    from jobs_mcp.config import Account, Settings
+
+    settings = Settings(
+        accounts=(Account(name="acme", url=sandbox_http, token=SecretStr(CANARY)),), audit_db=str(tmp_path / "a.db")
+    )
+    server = build_server(settings)
+    async with Client(server) as client:
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+        done = await client.call_tool("confirm_action", {"confirmation_id": cid})
+        pending = await client.call_tool("list_pending_actions", {})
+    seen = json.dumps([r.model_dump(mode="json") for r in (proposal, done, pending)])
+    assert CANARY not in seen
+    assert CANARY.encode() not in (tmp_path / "a.db").read_bytes()
+
+
+def _auth_for(sandbox: Sandbox, workflow: str) -> dict[str, Any]:
+    """auth_ids of an active auth provider, for workflows that need one."""
+    from jobs_mcp.sandbox import ACTIVE_AUTH_ID
+
+    return {"auth_ids": [ACTIVE_AUTH_ID]}

@@ -1,0 +1,44 @@
+"""The gate over stdio with a subprocess server, against the sandbox over real HTTP, and `jobs-mcp audit`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from jobs_mcp.sandbox import HEALTHY_EXPORT_ID
+from support import BIN, CANARY, child_env, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_propose_confirm_replay_over_stdio(sandbox_http: str, tmp_path: Path) -> None:
+    audit_db = tmp_path / "audit.db"
+    params = StdioServerParameters(
+        command=str(BIN),
+        args=["serve", "--audit-db", str(audit_db)],
+        env=child_env(LYTICS_API_URL=sandbox_http, LYTICS_API_TOKEN=CANARY),
+    )
+    async with Client(params) as client:
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+        done = await client.call_tool("confirm_action", {"confirmation_id": cid})
+        replay = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    assert replay.is_error and "already used" in text_of(replay)
+    for result in (proposal, done, replay):
+        assert CANARY not in result.model_dump_json()
+
+    printed = subprocess.run(
+        [str(BIN), "audit", "--audit-db", str(audit_db), "--json"], capture_output=True, text=True, check=True
+    ).stdout
+    records = [json.loads(line) for line in printed.splitlines()]
+    assert len(records) == 1
+    assert records[0]["tool"] == "lytics_pause_job" and records[0]["outcome"]["status"] == "executed"
+    assert records[0]["request"]["url"].endswith(f"/v2/job/{HEALTHY_EXPORT_ID}/pause")
+    assert CANARY not in printed and CANARY.encode() not in audit_db.read_bytes()
+    text = subprocess.run([str(BIN), "audit", "--audit-db", str(audit_db)], capture_output=True, text=True).stdout
+    assert "lytics_pause_job" in text and "executed" in text
