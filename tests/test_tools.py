@@ -20,6 +20,10 @@ READ_TOOLS = {
     "lytics_list_workflows",
     "lytics_get_job_logs",
     "lytics_list_account_job_logs",
+    "lytics_list_streams",
+    "lytics_list_schema_fields",
+    "lytics_get_event_quota",
+    "lytics_data_health_report",
 }
 
 
@@ -40,7 +44,8 @@ async def test_tools_have_valid_schemas_and_annotations(session: Client) -> None
         jsonschema.Draft202012Validator.check_schema(tool.input_schema)
         assert tool.output_schema is not None
         jsonschema.Draft202012Validator.check_schema(tool.output_schema)
-        assert tool.annotations is not None and tool.annotations.open_world_hint is True
+        assert tool.annotations is not None
+        assert tool.annotations.open_world_hint is tool.name.startswith("lytics_") or tool.name == "confirm_action"
         if tool.name in READ_TOOLS:
             assert tool.annotations.read_only_hint is True
             assert tool.annotations.destructive_hint is False

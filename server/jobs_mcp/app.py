@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 from starlette.requests import Request
@@ -108,27 +110,51 @@ def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
         return _result(result, text)
 
 
-def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServer:
-    runtime = runtime or Runtime(settings)
-    server = MCPServer("jobs-mcp", version=__version__, instructions=instructions(settings), lifespan=runtime.lifespan)
-    ops = enabled_operations(settings)
-    for op in ops:
-        make = read_tool if op.kind == "read" else write_tool
-        if op.kind != "read":
-            runtime.gate.register(op)
-        server.add_tool(
-            make(op, runtime),
+def _strict(tool: Tool) -> Tool:
+    """Refuse unknown arguments instead of dropping them: a model that invents a filter must hear so."""
+    loose = tool.fn_metadata.arg_model
+    strict: type[ArgModelBase] = type(
+        loose.__name__, (loose,), {"model_config": {**loose.model_config, "extra": "forbid"}}
+    )
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = strict.model_json_schema(by_alias=True)
+    return tool
+
+
+def operation_tool(op: Operation[Any, Any], runtime: Runtime) -> Tool:
+    """The one MCP tool of an operation."""
+    make = read_tool if op.kind == "read" else write_tool
+    fn = make(op, runtime)
+    return _strict(
+        Tool.from_function(
+            fn,
             name=op.name,
             title=op.title,
             description=op.description,
             annotations=op.annotations,
             structured_output=True,
         )
+    )
+
+
+def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServer:
+    runtime = runtime or Runtime(settings)
+    ops = enabled_operations(settings)
+    for op in ops:
+        if op.kind != "read":
+            runtime.gate.register(op)
+    server = MCPServer(
+        "jobs-mcp",
+        version=__version__,
+        instructions=instructions(settings),
+        lifespan=runtime.lifespan,
+        tools=[operation_tool(op, runtime) for op in ops],
+    )
     if not settings.read_only:
         _register_gate_tools(server, runtime)
     register_docs(server)
 
-    @server.custom_route("/healthz", methods=["GET"])
+    @server.custom_route("/healthz", methods=["GET"])  # type: ignore[untyped-decorator]
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "sandbox": settings.sandbox})
 

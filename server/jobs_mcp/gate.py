@@ -149,11 +149,12 @@ class Gate:
         if spec.refuse is not None and (reason := spec.refuse(args, target)):
             raise ToolError(reason)
         plan = spec.plan(args, target)
-        path = plan.path or op.endpoint.path_for(args)
+        endpoint = op.endpoint
+        assert endpoint is not None, f"{op.name} has no endpoint"
         request = {
-            "method": op.endpoint.method,
-            "path": path,
-            "params": op.endpoint.params_for(args),
+            "method": endpoint.method,
+            "path": plan.path or endpoint.path_for(args),
+            "params": endpoint.params_for(args),
             "body": plan.body,
         }
         return plan, request

@@ -35,7 +35,7 @@ def argument_parameters(op: Operation[Any, Any], accounts: tuple[str, ...]) -> l
     """The tool's parameters: the input model's fields, plus ``account`` when several accounts exist."""
     params = []
     for name, info in op.input_model.model_fields.items():
-        annotation = Annotated[(info.annotation, *info.metadata, Field(description=info.description))]  # type: ignore[valid-type]
+        annotation: Any = Annotated[(info.annotation, *info.metadata, Field(description=info.description))]
         default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
         params.append(inspect.Parameter(name, KW, annotation=annotation, default=default))
     if len(accounts) > 1:
@@ -142,6 +142,9 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
         preview = gate.preview(drafted.op, drafted.api, drafted.plan, drafted.request)
         ask = render_action(preview) + ("\nType the job ID to delete it for good." if typed else "")
         return Elicit(ask, ApproveByTypingId if typed else Approve)
+
+    # Real objects, not the strings of postponed annotations: `draft` is local, so it cannot be looked up later.
+    approval.__annotations__ = {"ctx": Context, "drafted": Annotated[Draft, Resolve(draft)], "return": Any}
 
     async def tool(
         ctx: Context,

@@ -168,7 +168,7 @@ async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) 
     ]
     details = await _failing_details(api, now, failing[:DIGESTED_JOBS])
     details += [f"paused: {quote(j.name, 60)} ({j.id})" for j in paused]
-    details += [f"stale: {quote(j.name, 60)} ({j.id}), no log for {age(last_seen.get(j.id), now)}" for j in stale]
+    details += [f"stale: {quote(j.name, 60)} ({j.id}), {_silence(last_seen.get(j.id), now)}" for j in stale]
     for j in failing[:DIGESTED_JOBS]:
         recs.append(Recommendation(action=f"Debug {one_line(j.name, 60)} ({j.id})", tool="lytics_get_job_logs"))
     for j in stale:
@@ -184,6 +184,10 @@ async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) 
     )
     status: CheckStatus = "error" if failing else "warning" if paused or stale else "ok"
     return CheckResult(check="jobs", status=status, summary=summary, details=details)
+
+
+def _silence(last: datetime | None, now: datetime) -> str:
+    return f"no log for {age(last, now)}" if last else "no log in the last 24 h"
 
 
 async def _failing_details(api: ApiClient, now: datetime, failing: list[Job]) -> list[str]:

@@ -244,7 +244,7 @@ def _lifecycle_operation(spec: Lifecycle) -> Operation[Any, Any]:
         status = str(job.get("status", "unknown"))
         name = quote(job.get("name", args.job_id), 80)
         change = [Change(field="status", before=status, after=spec.becomes)] if spec.becomes else []
-        return Plan(summary=f"{spec.action.capitalize()} job {name} ({args.job_id}), now {status}", changes=change)
+        return Plan(summary=f"{spec.action.capitalize()} job {name} ({args.job_id})", changes=change)
 
     def refuse(args: JobActionArgs, target: dict[str, Any] | None) -> str | None:
         status = str((target or {}).get("status", "unknown"))
