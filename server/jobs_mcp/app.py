@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -110,14 +111,33 @@ def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
         return _result(result, text)
 
 
-def _strict(tool: Tool) -> Tool:
-    """Refuse unknown arguments instead of dropping them: a model that invents a filter must hear so."""
-    loose = tool.fn_metadata.arg_model
-    strict: type[ArgModelBase] = type(
-        loose.__name__, (loose,), {"model_config": {**loose.model_config, "extra": "forbid"}}
+@cache
+def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """One JSON schema per result model, however many tools share it (start-up time)."""
+    return model.model_json_schema(mode="serialization")
+
+
+class StrictArguments(FuncMetadata):
+    """Refuses arguments the tool does not have instead of dropping them: a model that invents a filter must
+    hear so, not believe it was applied."""
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        known = {alias for name, f in self.arg_model.model_fields.items() for alias in (name, f.alias) if alias}
+        unknown = [key for key in arguments_to_validate if key not in known]
+        if unknown:
+            errors = [
+                {"type": "extra_forbidden", "loc": (key,), "input": arguments_to_validate[key]} for key in unknown
+            ]
+            raise ValidationError.from_exception_data(self.arg_model.__name__, errors)  # type: ignore[arg-type]
+        return super().validate_arguments(arguments_to_validate)
+
+
+def _finish(tool: Tool, result_model: type[BaseModel]) -> Tool:
+    """Make the tool strict about unknown arguments and give it its output schema."""
+    tool.parameters["additionalProperties"] = False
+    tool.fn_metadata = StrictArguments(
+        arg_model=tool.fn_metadata.arg_model, output_model=result_model, output_schema=_output_schema(result_model)
     )
-    tool.fn_metadata.arg_model = strict
-    tool.parameters = strict.model_json_schema(by_alias=True)
     return tool
 
 
@@ -125,16 +145,15 @@ def operation_tool(op: Operation[Any, Any], runtime: Runtime) -> Tool:
     """The one MCP tool of an operation."""
     make = read_tool if op.kind == "read" else write_tool
     fn = make(op, runtime)
-    return _strict(
-        Tool.from_function(
-            fn,
-            name=op.name,
-            title=op.title,
-            description=op.description,
-            annotations=op.annotations,
-            structured_output=True,
-        )
+    tool = Tool.from_function(
+        fn,
+        name=op.name,
+        title=op.title,
+        description=op.description,
+        annotations=op.annotations,
+        structured_output=False,
     )
+    return _finish(tool, op.result_model)
 
 
 def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServer:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -44,6 +46,8 @@ class AuditLog:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
+            import sqlite3  # on the first write: start-up does not need it
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.executescript(SCHEMA)

@@ -9,7 +9,6 @@ Credentials resolve in this order:
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -76,6 +75,8 @@ def sandbox_account() -> Account:
 
 
 def _accounts_from_file(path: Path, env: Mapping[str, str]) -> tuple[Account, ...]:
+    import tomllib
+
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -16,17 +16,21 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest
-from jobs_mcp.http import ApiClient, ApiError
+from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Endpoint, Operation, OperationInput, ToolResult
 from jobs_mcp.pending import MemoryStore, PendingStore, Record
 from jobs_mcp.textsafe import one_line
+
+if TYPE_CHECKING:
+    from jobs_mcp.http import ApiClient
+
 
 log = logging.getLogger(__name__)
 

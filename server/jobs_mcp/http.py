@@ -17,10 +17,12 @@ from typing import Any
 
 import anyio
 import httpx
-from mcp.server.mcpserver.exceptions import ToolError
 
 from jobs_mcp.config import Account
+from jobs_mcp.errors import ApiError
 from jobs_mcp.textsafe import quote
+
+__all__ = ["ApiClient", "ApiError", "RetryPolicy", "error_detail", "unwrap"]
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,6 @@ class RetryPolicy:
     server_error_retries: int = 1  # reads: 5xx, after `backoff`
     connect_retries: int = 2  # any method: the request never left, so trying again is safe
     backoff: float = 0.25
-
-
-class ApiError(ToolError):
-    """An API call that failed; ``status`` is the HTTP status (None when no response came back)."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 def error_detail(body: Any) -> tuple[str, str]:

@@ -18,10 +18,9 @@ from urllib.parse import quote as urlquote
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs_mcp.http import ApiClient
-
 if TYPE_CHECKING:
     from jobs_mcp.gate import WriteSpec
+    from jobs_mcp.http import ApiClient
 
 Kind = Literal["read", "write", "lifecycle"]
 
@@ -29,7 +28,7 @@ Kind = Literal["read", "write", "lifecycle"]
 class OperationInput(BaseModel):
     """Base of every tool's arguments: unknown arguments are refused, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use: faster start-up
 
 
 class ToolResult(BaseModel):

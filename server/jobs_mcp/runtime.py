@@ -10,19 +10,21 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 from mcp.server.mcpserver.exceptions import ToolError
 
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.config import Account, ConfigError, Settings
 from jobs_mcp.confirmation import Signer
+from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import Gate
-from jobs_mcp.http import ApiClient, ApiError, RetryPolicy
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
 from jobs_mcp.providers import lytics
+
+if TYPE_CHECKING:
+    from jobs_mcp.http import ApiClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.policy = policy or RetryPolicy()
+        self.policy = policy  # None: the ApiClient default
         self._sandbox_app = sandbox_app
         self._clients: dict[str, ApiClient] = {}
         self.accounts = tuple(a.name for a in settings.accounts)
@@ -75,7 +77,10 @@ class Runtime:
         return client
 
     def _new_client(self, account: Account) -> ApiClient:
-        transport: httpx.AsyncBaseTransport | None = None
+        # httpx is imported on the first call, not at start-up: it is not needed to list the tools.
+        from jobs_mcp.http import ApiClient
+
+        transport = None
         if account.sandbox:
             from jobs_mcp.sandbox import SandboxTransport
 

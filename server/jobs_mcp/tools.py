@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
@@ -23,9 +23,12 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from jobs_mcp.gate import ActionResult, Plan, render_action
-from jobs_mcp.http import ApiClient
 from jobs_mcp.operations import Call, Operation, OperationInput, ToolResult
 from jobs_mcp.runtime import Runtime
+
+if TYPE_CHECKING:
+    from jobs_mcp.http import ApiClient
+
 
 SANDBOX_MARK = "[sandbox: simulated Lytics account, not real data]"
 KW = inspect.Parameter.KEYWORD_ONLY

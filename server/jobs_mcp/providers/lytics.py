@@ -21,7 +21,7 @@ from jobs_mcp.digest import (
     render_account_digest,
     render_digest,
 )
-from jobs_mcp.http import ApiError
+from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
 from jobs_mcp.render import short_time, table
 from jobs_mcp.textsafe import one_line, quote

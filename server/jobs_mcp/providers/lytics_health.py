@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobs_mcp.digest import digest_logs
-from jobs_mcp.http import ApiClient, ApiError
+from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
 from jobs_mcp.providers.lytics import PROVIDER, Job, NoArgs, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
 from jobs_mcp.textsafe import one_line, quote
+
+if TYPE_CHECKING:
+    from jobs_mcp.http import ApiClient
+
 
 STREAMS_PATH = "/v2/stream"
 FIELDS_PATH = "/v2/schema/user/field"
@@ -122,7 +126,7 @@ class HealthArgs(OperationInput):
     pass
 
 
-Check = Callable[[ApiClient, datetime, list[Recommendation]], Awaitable[CheckResult]]
+Check = Callable[["ApiClient", datetime, list[Recommendation]], Awaitable[CheckResult]]
 
 
 async def check_streams(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, field_validator
 
 from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
-from jobs_mcp.http import ApiClient
 from jobs_mcp.operations import Endpoint, Operation, OperationInput
 from jobs_mcp.providers.lytics import (
     JOB_PATHS,
@@ -30,6 +29,10 @@ from jobs_mcp.providers.lytics import (
     status_class,
 )
 from jobs_mcp.textsafe import quote
+
+if TYPE_CHECKING:
+    from jobs_mcp.http import ApiClient
+
 
 MAX_CONFIG_BYTES = 64_000
 
