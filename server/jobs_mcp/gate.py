@@ -86,6 +86,26 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A worked-out write before anything is sent: the target as read, the plan and the exact request."""
+
+    op: Operation[Any, Any]
+    args: OperationInput
+    api: ApiClient
+    target: dict[str, Any] | None
+    plan: Plan
+    request: dict[str, Any]
+
+    @property
+    def target_id(self) -> str:
+        return str((self.target or {}).get("id") or "new")
+
+    @property
+    def version(self) -> str:
+        return _version(self.target)
+
+
+@dataclass(frozen=True)
 class WriteSpec:
     """How a write operation is proposed. ``target`` reads the thing it changes (None for a create)."""
 
@@ -146,9 +166,9 @@ class Gate:
             raise
         return data if isinstance(data, dict) else {"value": data}
 
-    def plan(
-        self, op: Operation[Any, Any], args: OperationInput, target: dict[str, Any] | None, api: ApiClient
-    ) -> tuple[Plan, dict[str, Any]]:
+    async def draft(self, op: Operation[Any, Any], args: OperationInput, api: ApiClient) -> Draft:
+        """Read the target as it is now and work out the exact request; sends nothing."""
+        target = await self.current_target(op, args, api)
         spec = _spec(op)
         if spec.refuse is not None and (reason := spec.refuse(args, target)):
             raise ToolError(reason)
@@ -161,103 +181,72 @@ class Gate:
             "params": endpoint.params_for(args),
             "body": plan.body,
         }
-        return plan, request
+        return Draft(op, args, api, target, plan, request)
 
     async def propose(self, op: Operation[Any, Any], args: OperationInput, account: str | None) -> ActionResult:
-        api = self._client(account)
-        target = await self.current_target(op, args, api)
-        plan, request = self.plan(op, args, target, api)
-        return await self.issue(op, args, api, target, plan, request)
+        return await self.issue(await self.draft(op, args, self._client(account)))
 
-    def _record(
-        self,
-        op: Operation[Any, Any],
-        args: OperationInput,
-        api: ApiClient,
-        target: dict[str, Any] | None,
-        plan: Plan,
-        request: dict[str, Any],
-        action_id: str,
-        expires: int,
-    ) -> Record:
+    def _record(self, d: Draft, action_id: str, expires: int) -> Record:
         return {
             "id": action_id,
-            "tool": op.name,
-            "account": api.account.name,
-            "target_id": str((target or {}).get("id") or "new"),
-            "args": args.model_dump(mode="json"),
-            "request": request,
-            "digest": canonical_digest(request),
-            "version": _version(target),
+            "tool": d.op.name,
+            "account": d.api.account.name,
+            "target_id": d.target_id,
+            "args": d.args.model_dump(mode="json"),
+            "request": d.request,
+            "digest": canonical_digest(d.request),
+            "version": d.version,
             "expires": expires,
-            "summary": plan.summary,
-            "changes": [c.model_dump(mode="json") for c in plan.changes],
+            "summary": d.plan.summary,
+            "changes": [c.model_dump(mode="json") for c in d.plan.changes],
         }
 
-    async def issue(
-        self,
-        op: Operation[Any, Any],
-        args: OperationInput,
-        api: ApiClient,
-        target: dict[str, Any] | None,
-        plan: Plan,
-        request: dict[str, Any],
-    ) -> ActionResult:
+    async def issue(self, d: Draft) -> ActionResult:
         """Store the pending action and hand out its signed confirmation id."""
         expires = int(self.clock() + self.ttl)
-        target_id = str((target or {}).get("id") or "new")
         cid = self.signer.new_id(
-            verb=_spec(op).verb,
-            provider=op.provider,
-            account=api.account.name,
-            target=target_id[:8],
+            verb=_spec(d.op).verb,
+            provider=d.op.provider,
+            account=d.api.account.name,
+            target=d.target_id[:8],
             expires=expires,
-            request_digest=canonical_digest(request),
-            version=_version(target),
+            request_digest=canonical_digest(d.request),
+            version=d.version,
         )
-        record = self._record(op, args, api, target, plan, request, str(cid), expires)
+        record = self._record(d, str(cid), expires)
         await self.store.put(cid.nonce, record, expires)
-        return self._proposal(op, api, record, target)
+        return self._proposal(d.op, d.api, record, d.target)
 
-    def preview(self, op: Operation[Any, Any], api: ApiClient, plan: Plan, request: dict[str, Any]) -> ActionResult:
+    async def reissue(self, d: Draft, why: str) -> ActionResult:
+        """The target moved: nothing is sent; a fresh proposal against its current state comes back."""
+        fresh = await self.issue(await self.draft(d.op, d.args, d.api))
+        fresh.status = "stale"
+        fresh.next_step = f"{why}, so nothing was sent. Here is a fresh proposal; {fresh.next_step}"
+        return fresh
+
+    def preview(self, d: Draft) -> ActionResult:
         """The proposal as a person is asked about it directly (no id: the answer comes back in the same call)."""
         return ActionResult(
             sandbox=self.sandbox,
             status="proposed",
-            summary=plan.summary,
-            changes=plan.changes,
-            request=self._planned(api, request),
-            risk=_spec(op).risk,
+            summary=d.plan.summary,
+            changes=d.plan.changes,
+            request=self._planned(d.api, d.request),
+            risk=_spec(d.op).risk,
         )
 
-    def declined(
-        self, op: Operation[Any, Any], api: ApiClient, plan: Plan, request: dict[str, Any], typed_wrong: bool = False
-    ) -> ActionResult:
-        result = self.preview(op, api, plan, request)
+    def declined(self, d: Draft, typed_wrong: bool = False) -> ActionResult:
+        result = self.preview(d)
         result.status = "declined"
         result.next_step = ("The typed ID did not match the job, so " if typed_wrong else "") + "nothing was sent."
         return result
 
-    async def run_approved(
-        self,
-        op: Operation[Any, Any],
-        args: OperationInput,
-        api: ApiClient,
-        target: dict[str, Any] | None,
-        plan: Plan,
-        request: dict[str, Any],
-    ) -> ActionResult:
+    async def run_approved(self, d: Draft) -> ActionResult:
         """The person said yes to this draft directly: send it, unless the target moved while they decided."""
-        now = await self.current_target(op, args, api)
-        if _version(now) != _version(target):
-            fresh_plan, fresh_request = self.plan(op, args, now, api)
-            fresh = await self.issue(op, args, api, now, fresh_plan, fresh_request)
-            fresh.status = "stale"
-            fresh.next_step = "The target changed while the person decided, so nothing was sent. " + fresh.next_step
-            return fresh
-        action_id = f"asked:{op.provider}/{api.account.name}/{secrets.token_hex(6)}"
-        record = self._record(op, args, api, target, plan, request, action_id, int(self.clock()))
-        return await self.execute(op, api, record)
+        if _version(await self.current_target(d.op, d.args, d.api)) != d.version:
+            return await self.reissue(d, "The target changed while the person decided")
+        action_id = f"asked:{d.op.provider}/{d.api.account.name}/{secrets.token_hex(6)}"
+        return await self.execute(d.op, d.api, self._record(d, action_id, int(self.clock())))
 
     def _proposal(
         self,
@@ -341,19 +330,11 @@ class Gate:
         args = op.input_model.model_validate(record["args"])
         api = self._client(record["account"])
         target = await self.current_target(op, args, api)
-        if _version(target) != record["version"]:
-            if await self.store.take(cid.nonce) is None:
-                raise ToolError("This confirmation id was already used. Nothing was sent.")
-            plan, request = self.plan(op, args, target, api)
-            fresh = await self.issue(op, args, api, target, plan, request)
-            fresh.status = "stale"
-            fresh.next_step = (
-                "The target changed since the proposal, so nothing was sent. Here is a fresh "
-                "proposal against its current state; " + fresh.next_step
-            )
-            return fresh
         if await self.store.take(cid.nonce) is None:
             raise ToolError("This confirmation id was already used. Nothing was sent.")
+        if _version(target) != record["version"]:
+            stale = Draft(op, args, api, target, Plan(record["summary"], []), record["request"])
+            return await self.reissue(stale, "The target changed since the proposal")
         return await self.execute(op, api, record)
 
     async def execute(self, op: Operation[Any, Any], api: ApiClient, record: Record) -> ActionResult:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
@@ -22,12 +21,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from jobs_mcp.gate import ActionResult, Plan, render_action
+from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Call, Operation, OperationInput, ToolResult
 from jobs_mcp.runtime import Runtime
 
 if TYPE_CHECKING:
-    from jobs_mcp.http import ApiClient
+    pass
 
 
 SANDBOX_MARK = "[sandbox: simulated Lytics account, not real data]"
@@ -99,18 +98,6 @@ class UseTokenHandshake(BaseModel):
     """Resolver outcome meaning: do not ask here; return a proposal for confirm_action instead."""
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A worked-out write, before anything is sent."""
-
-    op: Operation[Any, Any]
-    args: OperationInput
-    api: ApiClient
-    target: dict[str, Any] | None
-    plan: Plan
-    request: dict[str, Any]
-
-
 def client_can_elicit(ctx: Context) -> bool:
     caps = ctx.client_capabilities
     return caps is not None and caps.elicitation is not None
@@ -127,9 +114,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
         api = runtime.client(account)
         if op.check is not None:
             await op.check(Call(args=args, api=api, now=runtime.clock(), sandbox=api.account.sandbox))
-        target = await gate.current_target(op, args, api)
-        plan, request = gate.plan(op, args, target, api)
-        return Draft(op, args, api, target, plan, request)
+        return await gate.draft(op, args, api)
 
     _with_signature(draft, f"{op.name}_draft", params, Draft)
 
@@ -142,7 +127,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
                 "This server is set to confirm writes by asking the person (--confirm elicit), but this client "
                 "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
             )
-        preview = gate.preview(drafted.op, drafted.api, drafted.plan, drafted.request)
+        preview = gate.preview(drafted)
         ask = render_action(preview) + ("\nType the job ID to delete it for good." if typed else "")
         return Elicit(ask, ApproveByTypingId if typed else Approve)
 
@@ -155,15 +140,14 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
         answer: Annotated[ElicitationResult[Any], Resolve(approval)],
         **kwargs: Any,
     ) -> CallToolResult:
-        d = drafted
         result: ActionResult
         data = answer.data if isinstance(answer, AcceptedElicitation) else None
         if isinstance(data, UseTokenHandshake):
-            result = await gate.issue(d.op, d.args, d.api, d.target, d.plan, d.request)
-        elif _approved(data, d.target):
-            result = await gate.run_approved(d.op, d.args, d.api, d.target, d.plan, d.request)
+            result = await gate.issue(drafted)
+        elif _approved(data, drafted.target):
+            result = await gate.run_approved(drafted)
         else:
-            result = gate.declined(d.op, d.api, d.plan, d.request, typed_wrong=isinstance(data, ApproveByTypingId))
+            result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingId))
         return _result(result, render_action(result))
 
     resolved = [
