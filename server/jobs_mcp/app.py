@@ -111,10 +111,37 @@ def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
         return _result(result, text)
 
 
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """The same schema in fewer tokens (tools/list is paid on every turn): no generated ``title`` keywords,
+    ``anyOf [T, null]`` of a typed schema written as ``type: [T, "null"]``, and for output schemas no
+    ``default`` keywords (they mean nothing for a result). Property *names* are never touched."""
+    if isinstance(schema, list):
+        return [compact_schema(item, output=output) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if (key == "title" and isinstance(value, str)) or (output and key == "default"):
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+        else:
+            out[key] = compact_schema(value, output=output)
+    options = out.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = next(o for o in options if o != {"type": "null"})
+        if isinstance(other, dict) and isinstance(other.get("type"), str) and "$ref" not in other:
+            del out["anyOf"]
+            out |= other | {"type": [other["type"], "null"]}
+    return out
+
+
 @cache
 def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """One JSON schema per result model, however many tools share it (start-up time)."""
-    return model.model_json_schema(mode="serialization")
+    schema: dict[str, Any] = compact_schema(model.model_json_schema(mode="serialization"), output=True)
+    schema.pop("description", None)  # the model's docstring: the tool's description already says it
+    return schema
 
 
 class StrictArguments(FuncMetadata):
@@ -134,7 +161,7 @@ class StrictArguments(FuncMetadata):
 
 def _finish(tool: Tool, result_model: type[BaseModel]) -> Tool:
     """Make the tool strict about unknown arguments and give it its output schema."""
-    tool.parameters["additionalProperties"] = False
+    tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
     tool.fn_metadata = StrictArguments(
         arg_model=tool.fn_metadata.arg_model, output_model=result_model, output_schema=_output_schema(result_model)
     )

@@ -34,7 +34,7 @@ class OperationInput(BaseModel):
 class ToolResult(BaseModel):
     """Base of every tool's structured result."""
 
-    sandbox: bool = Field(description="true: simulated sandbox data, not a real account")
+    sandbox: bool = Field(description="simulated data, not a real account")
 
 
 In = TypeVar("In", bound=OperationInput)
