@@ -233,3 +233,25 @@ def _auth_for(sandbox: Sandbox, workflow: str) -> dict[str, Any]:
     from jobs_mcp.sandbox import ACTIVE_AUTH_ID
 
     return {"auth_ids": [ACTIVE_AUTH_ID]}
+
+
+async def test_several_accounts_and_cross_account_ids(sandbox_http: str, tmp_path: Any) -> None:
+    from pydantic import SecretStr
+
+    from jobs_mcp.app import build_server
+    from jobs_mcp.config import Account, Settings
+
+    accounts = tuple(Account(name=n, url=sandbox_http, token=SecretStr(CANARY)) for n in ("acme", "beta"))
+    server = build_server(Settings(accounts=accounts, audit_db=str(tmp_path / "a.db")))
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert tools["lytics_list_jobs"].input_schema["properties"]["account"]["enum"][:2] == ["acme", "beta"]
+        unknown = await client.call_tool("lytics_list_jobs", {"account": "gamma"})
+        assert unknown.is_error and "account" in text_of(unknown)
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID, "account": "beta"})
+        cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+        assert cid.startswith("pause:lytics/beta/")
+        crossed = await client.call_tool("confirm_action", {"confirmation_id": cid, "account": "acme"})
+        assert crossed.is_error and "for account 'beta'" in text_of(crossed)
+        done = await client.call_tool("confirm_action", {"confirmation_id": cid, "account": "beta"})
+        assert done.structured_content["status"] == "executed"  # type: ignore[index]

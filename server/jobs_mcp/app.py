@@ -130,9 +130,11 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     options = out.get("anyOf")
     if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
         other = next(o for o in options if o != {"type": "null"})
-        if isinstance(other, dict) and isinstance(other.get("type"), str) and "$ref" not in other:
+        if isinstance(other, dict) and isinstance(other.get("type"), str) and set(other) <= {"type", "format", "enum"}:
             del out["anyOf"]
             out |= other | {"type": [other["type"], "null"]}
+            if "enum" in other:
+                out["enum"] = [*other["enum"], None]
     return out
 
 

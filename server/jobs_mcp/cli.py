@@ -157,7 +157,8 @@ def _sandbox(args: argparse.Namespace) -> None:
         faults.add(method, glob, **options)
     app = create_lytics_app(db_path=args.sandbox_db, tokens=set(args.token) if args.token else None, faults=faults)
     print(f"Lytics sandbox on http://{args.host}:{args.port}  (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # "critical": an injected drop fault is meant to break the connection; uvicorn would log each one as a crash.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="critical")
 
 
 def _audit(args: argparse.Namespace) -> None:
