@@ -59,7 +59,7 @@ def _split(op: Operation[Any, Any], kwargs: dict[str, Any]) -> tuple[OperationIn
     return op.input_model.model_validate(kwargs), account
 
 
-def _result(result: ToolResult, text: str) -> CallToolResult:
+def tool_result(result: ToolResult, text: str) -> CallToolResult:
     if result.sandbox:
         text = f"{SANDBOX_MARK}\n{text}"
     return CallToolResult(
@@ -77,7 +77,7 @@ def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             await ctx.report_progress(done, total=total, message=message)
 
         result = await runtime.read(op, args, account, progress)
-        return _result(result, op.render(result))  # type: ignore[misc]
+        return tool_result(result, op.render(result))  # type: ignore[misc]
 
     _with_signature(tool, op.name, argument_parameters(op, runtime.accounts), op.result_model)
     return tool
@@ -148,7 +148,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             result = await gate.run_approved(drafted)
         else:
             result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingId))
-        return _result(result, render_action(result))
+        return tool_result(result, render_action(result))
 
     resolved = [
         inspect.Parameter("drafted", KW, annotation=Annotated[Draft, Resolve(draft)]),

@@ -1,0 +1,69 @@
+"""Tool schemas as they go on the wire: compact (tools/list is paid on every turn) and strict about arguments."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from pydantic import BaseModel, ValidationError
+
+
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """The same schema in fewer tokens (tools/list is paid on every turn): no generated ``title`` keywords,
+    ``anyOf [T, null]`` of a typed schema written as ``type: [T, "null"]``, and for output schemas no
+    ``default`` keywords (they mean nothing for a result). Property *names* are never touched."""
+    if isinstance(schema, list):
+        return [compact_schema(item, output=output) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if (key == "title" and isinstance(value, str)) or (output and key == "default"):
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+        else:
+            out[key] = compact_schema(value, output=output)
+    options = out.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = next(o for o in options if o != {"type": "null"})
+        if isinstance(other, dict) and isinstance(other.get("type"), str) and set(other) <= {"type", "format", "enum"}:
+            del out["anyOf"]
+            out |= other | {"type": [other["type"], "null"]}
+            if "enum" in other:
+                out["enum"] = [*other["enum"], None]
+    return out
+
+
+@cache
+def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """One JSON schema per result model, however many tools share it (start-up time)."""
+    schema: dict[str, Any] = compact_schema(model.model_json_schema(mode="serialization"), output=True)
+    schema.pop("description", None)  # the model's docstring: the tool's description already says it
+    return schema
+
+
+class StrictArguments(FuncMetadata):
+    """Refuses arguments the tool does not have instead of dropping them: a model that invents a filter must
+    hear so, not believe it was applied."""
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        known = {alias for name, f in self.arg_model.model_fields.items() for alias in (name, f.alias) if alias}
+        unknown = [key for key in arguments_to_validate if key not in known]
+        if unknown:
+            errors = [
+                {"type": "extra_forbidden", "loc": (key,), "input": arguments_to_validate[key]} for key in unknown
+            ]
+            raise ValidationError.from_exception_data(self.arg_model.__name__, errors)  # type: ignore[arg-type]
+        return super().validate_arguments(arguments_to_validate)
+
+
+def finish_tool(tool: Tool, result_model: type[BaseModel]) -> Tool:
+    """Make the tool strict about unknown arguments and give it its output schema."""
+    tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
+    tool.fn_metadata = StrictArguments(
+        arg_model=tool.fn_metadata.arg_model, output_model=result_model, output_schema=_output_schema(result_model)
+    )
+    return tool
