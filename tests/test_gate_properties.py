@@ -66,7 +66,9 @@ class GateMachine(RuleBasedStateMachine):
         if cid in self.expired:
             assert result.is_error and "expired" in result.content[0].text
             return cid
-        assert not result.is_error, result.content[0].text
+        if result.is_error:  # the job moved and the action no longer applies (e.g. resume a running job)
+            assert "nothing was sent" in result.content[0].text, result.content[0].text
+            return cid
         status = result.structured_content["status"]
         assert status in ("executed", "failed", "stale")
         if status != "stale":
@@ -131,6 +133,6 @@ class GateMachine(RuleBasedStateMachine):
 
 
 GateMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=50, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestGate = GateMachine.TestCase

@@ -219,7 +219,11 @@ class Gate:
 
     async def reissue(self, d: Draft, why: str) -> ActionResult:
         """The target moved: nothing is sent; a fresh proposal against its current state comes back."""
-        fresh = await self.issue(await self.draft(d.op, d.args, d.api))
+        try:
+            redrafted = await self.draft(d.op, d.args, d.api)
+        except ToolError as exc:  # e.g. resuming a job that is running by now
+            raise ToolError(f"{why}, so nothing was sent, and the action no longer applies: {exc}") from None
+        fresh = await self.issue(redrafted)
         fresh.status = "stale"
         fresh.next_step = f"{why}, so nothing was sent. Here is a fresh proposal; {fresh.next_step}"
         return fresh
