@@ -168,3 +168,21 @@ async def test_read_only_registers_only_reads() -> None:
         tools = (await c.list_tools()).tools
     assert {t.name for t in tools} == READ_TOOLS
     assert "SANDBOX" in (sandbox.server.instructions or "")
+
+
+def test_jobs_are_read_leniently() -> None:
+    from jobs_mcp.providers.lytics import Job, status_class
+
+    job = Job.model_validate(
+        {"id": 7, "name": None, "status": "runnable", "deleted": None, "brand_new_field": {"x": 1}}
+    )
+    assert (job.id, job.name, job.status, job.deleted) == ("7", "", "runnable", False)
+    assert job.model_extra == {"brand_new_field": {"x": 1}}
+    assert [status_class(s) for s in ("running", "runnable", "fault-12", "fault", "killed", "mystery")] == [
+        "live",
+        "live",
+        "fault",
+        "fault",
+        "deleted",
+        "unknown",
+    ]

@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from jobs_mcp.digest import (
     AccountLogDigest,
@@ -156,6 +156,21 @@ class Job(BaseModel):
     config: dict[str, Any] | None = None
     deleted: bool = False
     hidden: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        """Nulls where a value is expected fall back to the default; ids and statuses are read as text."""
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if v is not None or k not in _DEFAULTED}
+        for key in ("id", "status", "name", "workflow"):
+            if key in data and not isinstance(data[key], str):
+                data[key] = str(data[key])
+        return data
+
+
+_DEFAULTED = frozenset({"name", "workflow", "status", "description", "deleted", "hidden"})
 
 
 class JobSummary(BaseModel):
