@@ -15,7 +15,6 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 import bench_digest  # noqa: E402
-
 import cold_start  # noqa: E402
 import sizes  # noqa: E402
 
