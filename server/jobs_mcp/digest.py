@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -154,20 +155,34 @@ def _level(raw: Any) -> str:
 
 
 def _count(value: Any) -> int:
+    """A non-negative int or string of digits; anything else (negative, bool, junk) counts 0."""
     if isinstance(value, bool):
         return 0
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return max(value, 0)
+    if isinstance(value, str) and value.strip().isdigit() and len(value) <= 30:
         return int(value)
     return 0
+
+
+def _key(value: Any, limit: int = 64) -> str:
+    """A code or job id from the log as a grouping key: one line, bounded; "(none)" when empty."""
+    return one_line(value if value not in (None, "") else "", limit) or "(none)"
+
+
+_TOKEN = re.compile(r"\(none\)|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+
+
+def _shown(token: str) -> str:
+    """A code, id or status as is when it looks like one; quoted as data otherwise (it comes from the API)."""
+    return token if _TOKEN.fullmatch(token) else quote(token, 64)
 
 
 def _line(entry: Mapping[str, Any], when: datetime | None) -> LogLine:
     return LogLine(
         timestamp=when,
         level=_level(entry.get("level")),
-        code=one_line(entry.get("code") or "", 40),
+        code=one_line(entry.get("code") or "", 64),
         message=one_line(entry.get("message") or "", MESSAGE_LIMIT),
     )
 
@@ -220,6 +235,8 @@ def digest_logs(
         total += 1
         if not isinstance(entry, Mapping):
             levels["other"] += 1
+            if page_size and start <= index < start + page_size:
+                page.append(_line({}, None))  # still an entry of the log: paging stays exact
             continue
         when = parse_time(entry.get("timestamp"))
         level = _level(entry.get("level"))
@@ -237,7 +254,7 @@ def digest_logs(
         if level == "info" and moved and when is not None and (last_success is None or when > last_success):
             last_success = when
         if level in groups:
-            code = str(entry.get("code") or "").strip() or "(none)"
+            code = _key(entry.get("code"))
             group = groups[level].get(code)
             if group is None:
                 group = groups[level][code] = _Group()
@@ -292,7 +309,7 @@ def _group_lines(title: str, groups: list[CodeGroup]) -> list[str]:
     lines = [f"{title}:"]
     for g in groups:
         span = f"{short_time(g.first)} → {short_time(g.last)}" if g.first != g.last else short_time(g.last)
-        lines.append(f"- {g.code} ×{g.count:,} ({g.family}) {span}: {quote(g.sample)}")
+        lines.append(f"- {_shown(g.code)} ×{g.count:,} ({g.family}) {span}: {quote(g.sample)}")
         lines.append(f"  → {g.hint}")
     return lines
 
@@ -311,7 +328,7 @@ def _runs(lines: list[LogLine]) -> list[str]:
             j += 1
         when = short_time(e.timestamp) if i == j else f"{short_time(lines[j].timestamp)} → {short_time(e.timestamp)}"
         repeat = f" ×{j - i + 1}" if j > i else ""
-        out.append(f"- {when} {e.level} {e.code or '-'}{repeat} {quote(e.message)}")
+        out.append(f"- {when} {e.level} {_shown(e.code) if e.code else '-'}{repeat} {quote(e.message)}")
         i = j + 1
     return out
 
@@ -337,7 +354,10 @@ def render_digest(d: LogDigest) -> str:
     if d.page:
         p = d.page
         lines.append(f"Raw entries {p.start + 1:,}-{p.start + len(p.entries):,} of {p.total:,}:")
-        lines += [f"- {short_time(e.timestamp)} {e.level} {e.code or '-'} {quote(e.message)}" for e in p.entries]
+        lines += [
+            f"- {short_time(e.timestamp)} {e.level} {_shown(e.code) if e.code else '-'} {quote(e.message)}"
+            for e in p.entries
+        ]
         lines.append(f"next_cursor: {p.next_cursor}" if p.next_cursor else "(end of log)")
     return "\n".join(lines)
 
@@ -401,7 +421,7 @@ def digest_account_logs(
         if not isinstance(entry, Mapping):
             levels["other"] += 1
             continue
-        job = str(entry.get("job_id") or "(no job)")
+        job = _key(entry.get("job_id"))
         tally = tallies.get(job)
         if tally is None:
             tally = tallies[job] = _JobTally()
@@ -422,14 +442,14 @@ def digest_account_logs(
                 tally.errors += 1
             else:
                 tally.warnings += 1
-            code = str(entry.get("code") or "").strip() or "(none)"
+            code = _key(entry.get("code"))
             tally.codes[code] = tally.codes.get(code, 0) + 1
     ranked = sorted(tallies.items(), key=lambda item: (-item[1].errors, -item[1].warnings, -item[1].entries, item[0]))
     summaries = [
         JobLogSummary(
             job_id=job,
             name=one_line(names.get(job, ""), 80),
-            status=statuses.get(job, ""),
+            status=one_line(statuses.get(job, ""), 24),
             entries=t.entries,
             errors=t.errors,
             warnings=t.warnings,
@@ -462,10 +482,11 @@ def render_account_digest(d: AccountLogDigest) -> str:
         lines.append("| job | status | entries | errors | warnings | top codes | last entry |")
         lines.append("|---|---|---|---|---|---|---|")
         for j in d.top:
-            codes = ", ".join(f"{c.code} ×{c.count:,}" for c in j.top_codes) or "-"
-            name = quote(j.name, 50) + f" ({j.job_id})" if j.name else j.job_id
+            codes = (", ".join(f"{_shown(c.code)} ×{c.count:,}" for c in j.top_codes) or "-").replace("|", "/")
+            name = quote(j.name, 50) + f" ({_shown(j.job_id)})" if j.name else _shown(j.job_id)
+            status = _shown(j.status).replace("|", "/") if j.status else "-"
             lines.append(
-                f"| {name.replace('|', '/')} | {j.status or '-'} | {j.entries:,} | {j.errors:,} | {j.warnings:,} "
+                f"| {name.replace('|', '/')} | {status} | {j.entries:,} | {j.errors:,} | {j.warnings:,} "
                 f"| {codes} | {short_time(j.last_activity)} |"
             )
     if d.jobs_left_out:
