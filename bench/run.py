@@ -34,7 +34,7 @@ def rows() -> list[tuple[str, str, str, str]]:
             f"median {ratio:.2f}x ({cold['jobs_mcp_s'] * 1e3:.0f} vs {cold['hello_s'] * 1e3:.0f} ms); "
             f"minimum {best:.2f}x ({cold['jobs_mcp_min_s'] * 1e3:.0f} vs {cold['hello_min_s'] * 1e3:.0f} ms)",
             "≤ 1.15x",
-            "yes" if min(ratio, best) <= 1.15 else "NO",
+            "yes" if ratio <= 1.15 else "minimum only" if best <= 1.15 else "NO",
         ),
         (
             "tools/list tokens, Lytics read tools",
