@@ -315,42 +315,51 @@ async def _run_report(call: Call[HealthArgs]) -> HealthReport:
     return await health_report(call.api, call.now, progress=call.progress)
 
 
+def _catalogue_read(
+    name: str, title: str, description: str, path: str, result: type[Any], shape: Any, render: Any
+) -> Operation[Any, Any]:
+    """A read of one account catalogue (streams, fields, quota): no arguments, one GET."""
+    return Operation(
+        name=name,
+        title=title,
+        description=description,
+        provider=PROVIDER,
+        kind="read",
+        endpoint=Endpoint("GET", (path,)),
+        input_model=NoArgs,
+        result_model=result,
+        shape=shape,
+        render=render,
+    )
+
+
 HEALTH_OPERATIONS: tuple[Operation[Any, Any], ...] = (
-    Operation(
-        name="lytics_list_streams",
-        title="List Lytics data streams",
-        description="Data streams with their event counts and last message time.",
-        provider=PROVIDER,
-        kind="read",
-        endpoint=Endpoint("GET", (STREAMS_PATH,)),
-        input_model=NoArgs,
-        result_model=StreamList,
-        shape=lambda call: StreamList(sandbox=call.sandbox, streams=_items(call.data, Stream, "stream")),
-        render=_render_streams,
+    _catalogue_read(
+        "lytics_list_streams",
+        "List Lytics data streams",
+        "Data streams with their event counts and last message time.",
+        STREAMS_PATH,
+        StreamList,
+        lambda call: StreamList(sandbox=call.sandbox, streams=_items(call.data, Stream, "stream")),
+        _render_streams,
     ),
-    Operation(
-        name="lytics_list_schema_fields",
-        title="List Lytics user schema fields",
-        description="User profile fields with their type and identity and PII flags.",
-        provider=PROVIDER,
-        kind="read",
-        endpoint=Endpoint("GET", (FIELDS_PATH,)),
-        input_model=NoArgs,
-        result_model=SchemaFieldList,
-        shape=lambda call: SchemaFieldList(sandbox=call.sandbox, fields=_items(call.data, SchemaField, "id")),
-        render=_render_fields,
+    _catalogue_read(
+        "lytics_list_schema_fields",
+        "List Lytics user schema fields",
+        "User profile fields with their type and identity and PII flags.",
+        FIELDS_PATH,
+        SchemaFieldList,
+        lambda call: SchemaFieldList(sandbox=call.sandbox, fields=_items(call.data, SchemaField, "id")),
+        _render_fields,
     ),
-    Operation(
-        name="lytics_get_event_quota",
-        title="Get the Lytics event quota",
-        description="Events used against the plan's limit.",
-        provider=PROVIDER,
-        kind="read",
-        endpoint=Endpoint("GET", (QUOTA_PATH,)),
-        input_model=NoArgs,
-        result_model=EventQuota,
-        shape=lambda call: _quota(call.data, call.sandbox),
-        render=_render_quota,
+    _catalogue_read(
+        "lytics_get_event_quota",
+        "Get the Lytics event quota",
+        "Events used against the plan's limit.",
+        QUOTA_PATH,
+        EventQuota,
+        lambda call: _quota(call.data, call.sandbox),
+        _render_quota,
     ),
     Operation(
         name="lytics_data_health_report",
