@@ -94,3 +94,26 @@ async def test_elicit_mode_refuses_clients_that_cannot_ask() -> None:
         result = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
     assert result.is_error and "cannot ask" in text_of(result)
     assert writes(sandbox) == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_job_changed_while_the_person_decided(mode: str) -> None:
+    import httpx
+
+    from jobs_mcp.sandbox import SandboxTransport
+
+    sandbox = Sandbox()
+
+    async def change_then_accept(_context: Any, _params: Any) -> ElicitResult:
+        async with httpx.AsyncClient(
+            transport=SandboxTransport(sandbox.app), base_url="http://x", headers={"Authorization": "t"}
+        ) as http:
+            await http.post(f"/v2/job/{HEALTHY_EXPORT_ID}/pause")  # someone else pauses it meanwhile
+        return ElicitResult(action="accept", content={"approve": True})
+
+    async with Client(sandbox.server, mode=mode, elicitation_callback=change_then_accept) as client:
+        result = await client.call_tool("lytics_bounce_job", {"job_id": HEALTHY_EXPORT_ID})
+    # bounce does not apply to a paused job: nothing of ours is sent, and the job's status is named. (On the
+    # 2026 protocol the draft is re-read on the answering round; on legacy the re-read happens after the yes.)
+    assert result.is_error and "Cannot bounce" in text_of(result) and "it is paused" in text_of(result)
+    assert sandbox.hits("POST", "/v2/job/*/bounce") == 0

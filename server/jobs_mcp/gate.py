@@ -168,7 +168,12 @@ class Gate:
 
     async def draft(self, op: Operation[Any, Any], args: OperationInput, api: ApiClient) -> Draft:
         """Read the target as it is now and work out the exact request; sends nothing."""
-        target = await self.current_target(op, args, api)
+        return self.draft_for(op, args, api, await self.current_target(op, args, api))
+
+    def draft_for(
+        self, op: Operation[Any, Any], args: OperationInput, api: ApiClient, target: dict[str, Any] | None
+    ) -> Draft:
+        """The exact request against a target already read (refused when the action does not apply to it)."""
         spec = _spec(op)
         if spec.refuse is not None and (reason := spec.refuse(args, target)):
             raise ToolError(reason)
@@ -217,10 +222,12 @@ class Gate:
         await self.store.put(cid.nonce, record, expires)
         return self._proposal(d.op, d.api, record, d.target)
 
-    async def reissue(self, d: Draft, why: str) -> ActionResult:
+    async def reissue(
+        self, op: Operation[Any, Any], args: OperationInput, api: ApiClient, target: dict[str, Any] | None, why: str
+    ) -> ActionResult:
         """The target moved: nothing is sent; a fresh proposal against its current state comes back."""
         try:
-            redrafted = await self.draft(d.op, d.args, d.api)
+            redrafted = self.draft_for(op, args, api, target)
         except ToolError as exc:  # e.g. resuming a job that is running by now
             raise ToolError(f"{why}, so nothing was sent, and the action no longer applies: {exc}") from None
         fresh = await self.issue(redrafted)
@@ -247,8 +254,9 @@ class Gate:
 
     async def run_approved(self, d: Draft) -> ActionResult:
         """The person said yes to this draft directly: send it, unless the target moved while they decided."""
-        if _version(await self.current_target(d.op, d.args, d.api)) != d.version:
-            return await self.reissue(d, "The target changed while the person decided")
+        now = await self.current_target(d.op, d.args, d.api)
+        if _version(now) != d.version:
+            return await self.reissue(d.op, d.args, d.api, now, "The target changed while the person decided")
         action_id = f"asked:{d.op.provider}/{d.api.account.name}/{secrets.token_hex(6)}"
         return await self.execute(d.op, d.api, self._record(d, action_id, int(self.clock())))
 
@@ -337,8 +345,7 @@ class Gate:
         if await self.store.take(cid.nonce) is None:
             raise ToolError("This confirmation id was already used. Nothing was sent.")
         if _version(target) != record["version"]:
-            stale = Draft(op, args, api, target, Plan(record["summary"], []), record["request"])
-            return await self.reissue(stale, "The target changed since the proposal")
+            return await self.reissue(op, args, api, target, "The target changed since the proposal")
         return await self.execute(op, api, record)
 
     async def execute(self, op: Operation[Any, Any], api: ApiClient, record: Record) -> ActionResult:
