@@ -188,9 +188,6 @@ class Gate:
         }
         return Draft(op, args, api, target, plan, request)
 
-    async def propose(self, op: Operation[Any, Any], args: OperationInput, account: str | None) -> ActionResult:
-        return await self.issue(await self.draft(op, args, self._client(account)))
-
     def _record(self, d: Draft, action_id: str, expires: int) -> Record:
         return {
             "id": action_id,
@@ -266,14 +263,13 @@ class Gate:
         api: ApiClient,
         record: Record,
         target: dict[str, Any] | None,
-        status: Status = "proposed",
     ) -> ActionResult:
         spec = _spec(op)
         typed = spec.typed_confirmation
         how = f'confirm_action(confirmation_id="{record["id"]}"' + (', typed_job_id="<the job ID>")' if typed else ")")
         return ActionResult(
             sandbox=self.sandbox,
-            status=status,
+            status="proposed",
             summary=record["summary"],
             confirmation_id=record["id"],
             changes=[Change.model_validate(c) for c in record["changes"]],

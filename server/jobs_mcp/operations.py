@@ -119,8 +119,3 @@ class Operation(Generic[In, R]):
 
     def explain_not_found(self, args: BaseModel) -> str:
         return self.not_found.format(**{name: getattr(args, name) for name in type(args).model_fields})
-
-
-def call_arguments(args: BaseModel) -> dict[str, Any]:
-    """The arguments as a plain dict (for messages and audit), leaving out unset optional ones."""
-    return {k: v for k, v in args.model_dump(mode="json").items() if v not in (None, [], {})}

@@ -101,6 +101,19 @@ class Runtime:
         finally:
             await self.aclose()
 
+    async def checked_call(
+        self,
+        op: Operation[Any, Any],
+        args: OperationInput,
+        api: ApiClient,
+        progress: Callable[[int, int, str], Awaitable[None]] | None = None,
+    ) -> Call[Any]:
+        """The call's context, after the operation's pre-flight check (reads and writes alike) has passed."""
+        call: Call[Any] = Call(args=args, api=api, now=self.clock(), sandbox=api.account.sandbox, progress=progress)
+        if op.check is not None:
+            await op.check(call)
+        return call
+
     async def read(
         self,
         op: Operation[Any, Any],
@@ -109,10 +122,8 @@ class Runtime:
         progress: Callable[[int, int, str], Awaitable[None]] | None = None,
     ) -> ToolResult:
         """Run a read operation: pre-flight check, then the main call and its companions concurrently."""
-        api = self.client(account)
-        call: Call[Any] = Call(args=args, api=api, now=self.clock(), sandbox=api.account.sandbox, progress=progress)
-        if op.check is not None:
-            await op.check(call)
+        call = await self.checked_call(op, args, self.client(account), progress)
+        api = call.api
         if op.run is not None:
             composite: ToolResult = await op.run(call)
             return composite

@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
-from jobs_mcp.operations import Call, Operation, OperationInput, ToolResult
+from jobs_mcp.operations import Operation, OperationInput, ToolResult
 from jobs_mcp.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -111,10 +111,8 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         args, account = _split(op, kwargs)
-        api = runtime.client(account)
-        if op.check is not None:
-            await op.check(Call(args=args, api=api, now=runtime.clock(), sandbox=api.account.sandbox))
-        return await gate.draft(op, args, api)
+        call = await runtime.checked_call(op, args, runtime.client(account))
+        return await gate.draft(op, args, call.api)
 
     _with_signature(draft, f"{op.name}_draft", params, Draft)
 
