@@ -31,9 +31,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jobs_mcp.sandbox.envelope import (
     BADREQ,
+    FORBIDDEN,
+    INTERNAL,
     JOB_NOTFOUND,
     JSON_BADREQ,
     NOTFOUND,
+    RATE_LIMIT,
+    UNAUTHORIZED,
     WF_NOTFOUND,
     LyticsError,
     rfc3339,
@@ -60,6 +64,7 @@ from jobs_mcp.sandbox.store import JobRecord, Store
 
 Clock = Callable[[], datetime]
 Handler = Callable[[Request], Awaitable[Response]]
+FAULT_CODES = {400: BADREQ, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOTFOUND, 429: RATE_LIMIT}
 STATE_FIELDS = ("state", "last_run", "sleep_until")  # only GET /v2/job?show_state=true shows these
 
 
@@ -284,9 +289,17 @@ def create_lytics_app(
         code = NOTFOUND if exc.status_code == 404 else BADREQ
         return v2_error(exc.status_code, code, message, clock(), exc.headers)
 
+    def fault_body(status: int, message: str, headers: dict[str, str] | None) -> Response:
+        return v2_error(
+            status, FAULT_CODES.get(status, INTERNAL if status >= 500 else BADREQ), message, clock(), headers
+        )
+
     app = Starlette(
         routes=[*api.routes(), *admin_routes(injector)],
-        middleware=[Middleware(FaultMiddleware, faults=injector, now=clock), Middleware(AuthMiddleware, tokens=tokens)],
+        middleware=[
+            Middleware(FaultMiddleware, faults=injector, error_body=fault_body),
+            Middleware(AuthMiddleware, tokens=tokens),
+        ],
         exception_handlers={LyticsError: lytics_error, HTTPException: http_error},
     )
     app.router.redirect_slashes = False

@@ -20,7 +20,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Literal, NoReturn
 
@@ -30,20 +29,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobs_mcp.sandbox.envelope import (
-    BADREQ,
-    FORBIDDEN,
-    INTERNAL,
-    NOTFOUND,
-    RATE_LIMIT,
-    UNAUTHORIZED,
-    v2_error,
-)
-
 ADMIN_PREFIX = "/_sandbox/"
 Body = Literal["json", "malformed", "html"]
 Drop = bool | Literal["before", "after"]
-_CODES = {400: BADREQ, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOTFOUND, 429: RATE_LIMIT}
+# A simulator's own error body: (status, message, extra headers) -> the response its platform would send.
+ErrorBody = Callable[[int, str, dict[str, str] | None], Response]
 _MALFORMED = b'{"data": [{"id": "4f2a9c0e1b7d4e6a8c3f5b2d9e0a1c7b", "name": "Facebook high-val'
 
 
@@ -148,10 +138,10 @@ class FaultInjector:
 class FaultMiddleware:
     """Pure ASGI middleware: counts each request and applies the injector's faults to it."""
 
-    def __init__(self, app: ASGIApp, faults: FaultInjector, now: Callable[[], datetime]) -> None:
+    def __init__(self, app: ASGIApp, faults: FaultInjector, error_body: ErrorBody) -> None:
         self.app = app
         self.faults = faults
-        self.now = now
+        self.error_body = error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -182,9 +172,8 @@ class FaultMiddleware:
             page += "<p>The gateway got no valid answer from the upstream server.</p></body></html>"
             return Response(page, status, headers, media_type="text/html")
         if fault.status is not None:
-            code = _CODES.get(fault.status, INTERNAL if fault.status >= 500 else BADREQ)
             message = f"{_phrase(fault.status)} (fault injected by the sandbox)"
-            return v2_error(fault.status, code, message, self.now(), headers)
+            return self.error_body(fault.status, message, headers)
         return None
 
     async def _drop(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> NoReturn:
