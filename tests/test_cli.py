@@ -55,14 +55,12 @@ def test_bad_settings_exit_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_accounts_file(tmp_path: Path) -> None:
     accounts = tmp_path / "accounts.toml"
-    accounts.write_text(
-        '[accounts.acme]\ntoken_env = "ACME_TOKEN"\n\n[accounts.beta]\ntoken = "t2"\nurl = "http://x"\n'
-    )
+    accounts.write_text('[lytics.acme]\ntoken_env = "ACME_TOKEN"\n\n[lytics.beta]\ntoken = "t2"\nurl = "http://x"\n')
     settings = load_settings({"ACME_TOKEN": CANARY}, accounts_file=str(accounts))
     assert [a.name for a in settings.accounts] == ["acme", "beta"]
     assert CANARY not in repr(settings)
     with pytest.raises(ConfigError, match="ACME_TOKEN"):
         load_settings({}, accounts_file=str(accounts))
     with pytest.raises(ConfigError, match="not valid TOML"):
-        accounts.write_text("[accounts.acme\n")
+        accounts.write_text("[lytics.acme\n")
         load_settings({}, accounts_file=str(accounts))

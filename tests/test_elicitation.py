@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
+from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
 from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio

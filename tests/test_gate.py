@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
+from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
 from support import CANARY, Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
@@ -215,7 +215,8 @@ async def test_no_token_in_proposals_or_audit(sandbox_http: str, tmp_path: Any) 
     from jobs_mcp.config import Account, Settings
 
     settings = Settings(
-        accounts=(Account(name="acme", url=sandbox_http, token=SecretStr(CANARY)),), audit_db=str(tmp_path / "a.db")
+        accounts=(Account(name="acme", provider="lytics", url=sandbox_http, token=SecretStr(CANARY)),),
+        audit_db=str(tmp_path / "a.db"),
     )
     server = build_server(settings)
     async with Client(server) as client:
@@ -230,7 +231,7 @@ async def test_no_token_in_proposals_or_audit(sandbox_http: str, tmp_path: Any) 
 
 def _auth_for(sandbox: Sandbox, workflow: str) -> dict[str, Any]:
     """auth_ids of an active auth provider, for workflows that need one."""
-    from jobs_mcp.sandbox import ACTIVE_AUTH_ID
+    from jobs_mcp.providers.lytics.simulator import ACTIVE_AUTH_ID
 
     return {"auth_ids": [ACTIVE_AUTH_ID]}
 
@@ -241,7 +242,9 @@ async def test_several_accounts_and_cross_account_ids(sandbox_http: str, tmp_pat
     from jobs_mcp.app import build_server
     from jobs_mcp.config import Account, Settings
 
-    accounts = tuple(Account(name=n, url=sandbox_http, token=SecretStr(CANARY)) for n in ("acme", "beta"))
+    accounts = tuple(
+        Account(name=n, provider="lytics", url=sandbox_http, token=SecretStr(CANARY)) for n in ("acme", "beta")
+    )
     server = build_server(Settings(accounts=accounts, audit_db=str(tmp_path / "a.db")))
     async with Client(server) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}

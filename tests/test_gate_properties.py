@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 from mcp import Client
 
-from jobs_mcp.sandbox import HEALTHY_EXPORT_ID, PAUSED_JOB_ID, STALE_JOB_ID, SandboxTransport
+from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID, PAUSED_JOB_ID, STALE_JOB_ID
+from jobs_mcp.sandbox import SandboxTransport
 from support import Sandbox
 
 JOBS = [HEALTHY_EXPORT_ID, STALE_JOB_ID, PAUSED_JOB_ID]

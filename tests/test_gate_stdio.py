@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from jobs_mcp.sandbox import HEALTHY_EXPORT_ID
+from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
 from support import BIN, CANARY, child_env, text_of
 
 pytestmark = pytest.mark.anyio

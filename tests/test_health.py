@@ -8,7 +8,7 @@ import pytest
 import tiktoken
 from mcp import Client
 
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, STALE_JOB_ID
+from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, STALE_JOB_ID
 from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio

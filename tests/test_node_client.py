@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs_mcp.sandbox import HEALTHY_EXPORT_ID
+from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
 from support import BIN, child_env
 
 NODE_DIR = Path(__file__).parent / "node"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from jobs_mcp.sandbox import (
+from jobs_mcp.providers.lytics.simulator import (
     ACTIVE_AUTH_ID,
     BAD_CONFIG_JOB_ID,
     FACEBOOK_AUTH_ID,
@@ -30,12 +30,10 @@ from jobs_mcp.sandbox import (
     RATE_LIMITED_JOB_ID,
     STALE_JOB_ID,
     USER_EMAIL,
-    FaultInjector,
-    SandboxTransport,
     build_account,
-    create_lytics_app,
-    parse_fault_spec,
+    create_app,
 )
+from jobs_mcp.sandbox import FaultInjector, SandboxTransport, parse_fault_spec
 
 pytestmark = pytest.mark.anyio
 
@@ -71,7 +69,7 @@ def faults() -> FaultInjector:
 
 @pytest.fixture
 def app(clock: Clock, faults: FaultInjector) -> Any:
-    return create_lytics_app(now=clock, faults=faults)
+    return create_app(now=clock, faults=faults)
 
 
 @pytest.fixture
@@ -106,7 +104,7 @@ def error(response: httpx.Response, status: int, code: str) -> str:
 
 
 async def test_auth_missing_or_rejected_token_gets_the_older_401() -> None:
-    app = create_lytics_app(tokens={TOKEN})
+    app = create_app(tokens={TOKEN})
     async with httpx.AsyncClient(transport=SandboxTransport(app), base_url="http://x") as client:
         for headers in ({}, {"Authorization": "wrong"}, {"Authorization": f"Bearer {TOKEN}"}):
             response = await client.get("/v2/job", headers=headers)
@@ -470,7 +468,7 @@ async def test_state_survives_in_a_file(tmp_path: Any) -> None:
     for run in range(2):
         clock = Clock()
         clock.now = NOW + timedelta(days=run)  # a later start must not reseed
-        app = create_lytics_app(db_path=path, now=clock)
+        app = create_app(db_path=path, now=clock)
         async with httpx.AsyncClient(
             transport=SandboxTransport(app), base_url="http://x", headers={"Authorization": "t"}
         ) as c:
@@ -603,7 +601,7 @@ def served() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_lytics_app(tokens={TOKEN}), host="127.0.0.1", port=port, log_level="critical")
+    config = uvicorn.Config(create_app(tokens={TOKEN}), host="127.0.0.1", port=port, log_level="critical")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

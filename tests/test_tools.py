@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 from mcp import Client
 
-from jobs_mcp.app import SANDBOX_MARK
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID
+from jobs_mcp.app import sandbox_mark
+from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID
 from support import Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +50,7 @@ async def test_tools_have_valid_schemas_and_annotations(session: Client) -> None
             assert tool.annotations.read_only_hint is True
             assert tool.annotations.destructive_hint is False
     job_id = tools["lytics_get_job"].input_schema["properties"]["job_id"]
-    assert job_id["pattern"] and job_id["description"]
+    assert job_id["maxLength"] and job_id["description"]
     assert tools["lytics_get_job"].input_schema["required"] == ["job_id"]
     assert tools["lytics_get_job"].input_schema.get("additionalProperties") is False
 
@@ -74,7 +74,7 @@ async def test_structured_content_matches_output_schema(session: Client, tool: s
     assert result.structured_content is not None
     jsonschema.validate(result.structured_content, tools[tool].output_schema)
     assert result.structured_content["sandbox"] is True
-    assert text_of(result).startswith(SANDBOX_MARK)
+    assert text_of(result).startswith(sandbox_mark("Lytics"))
 
 
 async def test_list_jobs_is_a_table_and_hides_terminal_jobs(client: Client) -> None:
@@ -171,7 +171,8 @@ async def test_read_only_registers_only_reads() -> None:
 
 
 def test_jobs_are_read_leniently() -> None:
-    from jobs_mcp.providers.lytics import Job, status_class
+    from jobs_mcp.providers.lytics.reads import Job
+    from jobs_mcp.providers.lytics.vocabulary import status_class
 
     job = Job.model_validate(
         {"id": 7, "name": None, "status": "runnable", "deleted": None, "brand_new_field": {"x": 1}}

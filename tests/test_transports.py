@@ -17,9 +17,9 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from pydantic import SecretStr
 
-from jobs_mcp.app import SANDBOX_MARK, build_server
+from jobs_mcp.app import build_server, sandbox_mark
 from jobs_mcp.config import Account, Settings
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID
+from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID
 from support import BIN, CANARY, child_env, free_port, wait_http
 
 pytestmark = pytest.mark.anyio
@@ -56,7 +56,7 @@ async def test_stdio_server_against_sandbox_over_http(sandbox_http: str) -> None
             received = await exercise(client)
         errlog.seek(0)
         stderr = errlog.read()
-    assert SANDBOX_MARK not in received  # a real (HTTP) account, not the embedded sandbox
+    assert sandbox_mark("Lytics") not in received  # a real (HTTP) account, not the embedded sandbox
     assert "GET /v2/job" in stderr  # debug logging went to stderr, not into the protocol
     assert CANARY not in received and CANARY not in stderr
 
@@ -67,7 +67,7 @@ async def test_stdio_server_on_embedded_sandbox() -> None:
         assert "SANDBOX" in (client.instructions or "")
         result = await client.call_tool("lytics_list_jobs", {})
     assert not result.is_error
-    assert result.content[0].text.startswith(SANDBOX_MARK)  # type: ignore[union-attr]
+    assert result.content[0].text.startswith(sandbox_mark("Lytics"))  # type: ignore[union-attr]
 
 
 async def test_streamable_http_server() -> None:
@@ -93,7 +93,7 @@ async def test_streamable_http_server() -> None:
 
 
 def http_account_server(url: str, token: str) -> Any:
-    return build_server(Settings(accounts=(Account(name="acme", url=url, token=SecretStr(token)),)))
+    return build_server(Settings(accounts=(Account(name="acme", provider="lytics", url=url, token=SecretStr(token)),)))
 
 
 async def test_in_memory_server_against_sandbox_over_http(sandbox_http: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -9,24 +9,31 @@ import os
 import sys
 from collections.abc import Sequence
 
-from jobs_mcp import __version__
+from jobs_mcp import __version__, registry
 from jobs_mcp.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("jobs_mcp")
 AUDIT_HELP = "audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db)"
 
-DESCRIPTION = """\
-MCP server for safe, conversational control of data-platform jobs (Lytics first).
-Reads run freely; log tools return short, exact digests instead of raw logs.
-Without LYTICS_API_TOKEN every command runs on the embedded sandbox: a simulated
-Lytics account that needs no credentials and no network."""
+PLATFORMS = ", ".join(registry.names())
+DESCRIPTION = f"""\
+MCP server for safe, conversational control of data-platform jobs ({PLATFORMS}).
+Reads run freely; log tools return short, exact digests instead of raw logs;
+nothing changes until a person approves it. A platform without credentials
+runs on its embedded sandbox: a simulated account that needs no network."""
 
 ENVIRONMENT = """\
 environment:
-  LYTICS_API_TOKEN   Lytics API token (sent as the Authorization header; never logged)
-  LYTICS_API_URL     Lytics API base URL (default https://api.lytics.io)
-  JOBS_MCP_ACCOUNTS  TOML accounts file for several accounts (same as --accounts)
-  JOBS_MCP_TIMEOUT   seconds per HTTP call (default 30)"""
+  <PLATFORM>_API_TOKEN  a platform's API token, e.g. LYTICS_API_TOKEN, STRAIT_API_TOKEN (never logged)
+  <PLATFORM>_API_URL    its API base URL (default: the platform's public API)
+  <PLATFORM>_<EXTRA>    further settings a platform needs, e.g. OWLMETRY_TEAM_ID
+  JOBS_MCP_PROVIDERS    platforms to serve (same as --providers)
+  JOBS_MCP_ACCOUNTS     TOML accounts file for several accounts (same as --accounts)
+  JOBS_MCP_TIMEOUT      seconds per HTTP call (default 30)"""
+PROVIDERS_HELP = (
+    f"platforms to serve: a comma-separated list of {PLATFORMS}, or all (default: those with credentials; "
+    "with none anywhere, lytics). A platform without credentials runs on its sandbox"
+)
 
 
 def _loopback(host: str) -> bool:
@@ -39,7 +46,8 @@ def _loopback(host: str) -> bool:
 
 
 def _server_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--accounts", metavar="PATH", help="TOML accounts file (one [accounts.NAME] table each)")
+    p.add_argument("--providers", metavar="LIST", help=PROVIDERS_HELP)
+    p.add_argument("--accounts", metavar="PATH", help="TOML accounts file (one [PLATFORM.ACCOUNT] table each)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-call HTTP timeout (default 30)")
     p.add_argument("--read-only", action="store_true", help="register read tools only (no write or lifecycle tools)")
     p.add_argument(
@@ -86,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded sandbox, printing each step: the tools, the jobs table, a failing export's log digest and "
         "the account-wide log digest. Needs no credentials and no network.",
     )
+    demo.add_argument("--providers", metavar="LIST", help="platforms to show (a list, or all; default lytics)")
     demo.add_argument("--sandbox-db", metavar="PATH", help=argparse.SUPPRESS)
 
     audit = sub.add_parser(
@@ -102,15 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser(
         "sandbox",
-        help="serve the Lytics simulator over real HTTP (for curl, other tools, tests)",
-        description="Serve the Lytics simulator over HTTP. Point the server at it with "
-        "LYTICS_API_URL=http://127.0.0.1:PORT and any LYTICS_API_TOKEN (or one given with --token).",
+        help="serve a platform's simulator over real HTTP (for curl, other tools, tests)",
+        description="Serve a platform's simulator over HTTP. Point the server at it with "
+        "<PLATFORM>_API_URL=http://127.0.0.1:PORT and any <PLATFORM>_API_TOKEN (or one given with --token).",
         epilog="fault spec: 'METHOD PATH_GLOB:key=value,...' with keys status, retry_after, latency, drop, "
         "body (json|malformed|html), times. Example: --fault 'GET /v2/job/*/logs:status=429,retry_after=1,times=2'",
     )
+    sandbox.add_argument(
+        "--provider", default="lytics", choices=registry.names(), help="which platform (default lytics)"
+    )
     sandbox.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8790, help="port (default 8790)")
-    sandbox.add_argument("--token", action="append", metavar="TOKEN", help="accept only this token (repeatable)")
+    sandbox.add_argument(
+        "--token", action="append", metavar="TOKEN", help="accept only this token, with every permission (repeatable)"
+    )
     sandbox.add_argument("--fault", action="append", default=[], metavar="SPEC", help="inject a fault (repeatable)")
     sandbox.add_argument("--sandbox-db", metavar="PATH", help="keep state in this SQLite file (default: memory)")
     return parser
@@ -118,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
+        providers=getattr(args, "providers", None),
         accounts_file=getattr(args, "accounts", None),
         timeout=getattr(args, "timeout", None),
         read_only=getattr(args, "read_only", False),
@@ -132,8 +147,12 @@ def _serve(args: argparse.Namespace) -> None:
     from jobs_mcp.app import build_server
 
     settings = _settings(args)
-    if settings.sandbox:
-        log.warning("no LYTICS_API_TOKEN set: serving the embedded sandbox (simulated data)")
+    for account in settings.accounts:
+        if account.sandbox:
+            name = account.provider
+            log.warning(
+                "%s: no %s set, serving its embedded sandbox (simulated data)", name, f"{name.upper()}_API_TOKEN"
+            )
     server = build_server(settings)
     if not args.http:
         server.run()
@@ -146,7 +165,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _sandbox(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from jobs_mcp.sandbox import FaultInjector, create_lytics_app, parse_fault_spec
+    from jobs_mcp.sandbox import FaultInjector, parse_fault_spec
 
     faults = FaultInjector()
     for spec in args.fault:
@@ -155,8 +174,10 @@ def _sandbox(args: argparse.Namespace) -> None:
         except ValueError as exc:
             raise ConfigError(f"--fault {spec!r}: {exc}") from None
         faults.add(method, glob, **options)
-    app = create_lytics_app(db_path=args.sandbox_db, tokens=set(args.token) if args.token else None, faults=faults)
-    print(f"Lytics sandbox on http://{args.host}:{args.port}  (Ctrl-C stops it)", file=sys.stderr)
+    declared = registry.provider(args.provider)
+    tokens = {token: {"*"} for token in args.token} if args.token else None
+    app = declared.simulator(db_path=args.sandbox_db, tokens=tokens, faults=faults)
+    print(f"{declared.title} sandbox on http://{args.host}:{args.port}  (Ctrl-C stops it)", file=sys.stderr)
     # "critical": an injected drop fault is meant to break the connection; uvicorn would log each one as a crash.
     uvicorn.run(app, host=args.host, port=args.port, log_level="critical")
 
@@ -195,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "demo":
             from jobs_mcp.demo import run_demo
 
-            run_demo(sandbox_db=args.sandbox_db)
+            run_demo(providers=args.providers, sandbox_db=args.sandbox_db)
         elif args.command == "sandbox":
             _sandbox(args)
         elif args.command == "audit":

@@ -1,23 +1,29 @@
-"""Settings: which accounts exist, where they live, and how the server behaves.
+"""Settings: which providers and accounts exist, where they live, and how the server behaves.
 
-Credentials resolve in this order:
-1. an accounts file (``--accounts PATH`` or ``JOBS_MCP_ACCOUNTS``), TOML, one table per account;
-2. ``LYTICS_API_TOKEN`` (+ optional ``LYTICS_API_URL``) as the account named ``default``;
-3. nothing: the embedded sandbox, a simulated Lytics account that needs no network.
+Each account belongs to one provider. Credentials resolve in this order, per provider:
+1. an accounts file (``--accounts PATH`` or ``JOBS_MCP_ACCOUNTS``), TOML, one table per account named
+   ``[<provider>.<account>]`` (``[strait.prod]``);
+2. ``<PROVIDER>_API_TOKEN`` (+ ``<PROVIDER>_API_URL`` and the provider's extras, e.g. ``OWLMETRY_TEAM_ID``) as
+   the account named ``default``;
+3. nothing: that provider's embedded sandbox, a simulated account that needs no network.
+
+Which providers are enabled: ``--providers a,b`` or ``all``; without it, those that have credentials, and with
+none anywhere, Lytics on its sandbox.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-DEFAULT_LYTICS_URL = "https://api.lytics.io"
-SANDBOX_URL = "http://lytics.sandbox"
+from jobs_mcp import registry
+
 SANDBOX_TOKEN = "sandbox-token"
+DEFAULT_PROVIDER = "lytics"
 
 ConfirmMode = Literal["auto", "elicit", "token"]
 
@@ -27,13 +33,15 @@ class ConfigError(Exception):
 
 
 class Account(BaseModel):
-    """One Lytics account the server may talk to. The token never leaves this object except as a header."""
+    """One account of one platform. The token never leaves this object except as a header."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
-    url: str = DEFAULT_LYTICS_URL
+    provider: str
+    url: str
     token: SecretStr
+    extras: Mapping[str, str] = Field(default_factory=dict)
     sandbox: bool = False
 
     @field_validator("url")
@@ -57,24 +65,74 @@ class Settings(BaseModel):
     sandbox_db: str | None = None
 
     @property
+    def providers(self) -> tuple[str, ...]:
+        """The enabled providers, in the registry's order."""
+        have = {a.provider for a in self.accounts}
+        return tuple(name for name in registry.names() if name in have)
+
+    @property
     def sandbox(self) -> bool:
         return any(a.sandbox for a in self.accounts)
 
-    def account(self, name: str | None) -> Account:
+    def accounts_of(self, provider: str) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.provider == provider)
+
+    def account(self, provider: str, name: str | None = None) -> Account:
+        mine = self.accounts_of(provider)
+        if not mine:
+            raise ConfigError(f"{provider} is not enabled on this server")
         if name is None:
-            return self.accounts[0]
-        for account in self.accounts:
+            return mine[0]
+        for account in mine:
             if account.name == name:
                 return account
-        known = ", ".join(a.name for a in self.accounts)
-        raise ConfigError(f"unknown account {name!r}; configured accounts: {known}")
+        raise ConfigError(f"unknown {provider} account {name!r}; configured: {', '.join(a.name for a in mine)}")
 
 
-def sandbox_account() -> Account:
-    return Account(name="sandbox", url=SANDBOX_URL, token=SecretStr(SANDBOX_TOKEN), sandbox=True)
+def sandbox_account(provider: str = DEFAULT_PROVIDER) -> Account:
+    declared = registry.provider(provider)
+    return Account(
+        name="sandbox",
+        provider=provider,
+        url=f"http://{provider}.sandbox",
+        token=SecretStr(SANDBOX_TOKEN),
+        extras=dict(declared.sandbox_extras),
+        sandbox=True,
+    )
 
 
-def _accounts_from_file(path: Path, env: Mapping[str, str]) -> tuple[Account, ...]:
+def _account(
+    provider: str, name: str, values: Mapping[str, Any], where: str, named: Mapping[str, str] | None = None
+) -> Account:
+    """An account from a table (file) or the environment; extras are required. ``named`` says how a person sets
+    each field (e.g. url -> LYTICS_API_URL), so a problem names what to fix."""
+    declared = registry.provider(provider)
+    named = named or {}
+    token = values.get("token")
+    if not token:
+        raise ConfigError(f"{where}: set the API token")
+    extras = {}
+    for extra in declared.extras:
+        value = values.get(extra)
+        if not value:
+            raise ConfigError(f"{where}: {declared.title} also needs {named.get(extra, extra)}")
+        extras[extra] = str(value)
+    try:
+        return Account(
+            name=name,
+            provider=provider,
+            url=values.get("url") or declared.default_url,
+            token=SecretStr(str(token)),
+            extras=extras,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{named.get(str(e['loc'][0]), e['loc'][0])} {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from None
+
+
+def _accounts_from_file(path: Path, env: Mapping[str, str]) -> dict[str, list[Account]]:
     import tomllib
 
     try:
@@ -83,31 +141,57 @@ def _accounts_from_file(path: Path, env: Mapping[str, str]) -> tuple[Account, ..
         raise ConfigError(f"cannot read accounts file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"accounts file {path} is not valid TOML: {exc}") from exc
-    tables = doc.get("accounts", doc)
-    if not isinstance(tables, dict) or not tables:
-        raise ConfigError(f'accounts file {path} defines no accounts; add e.g. [accounts.acme] token_env = "ACME"')
-    accounts = []
-    for name, table in tables.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"accounts file {path}: [{name}] must be a table")
-        token = table.get("token")
-        if token is None and "token_env" in table:
-            token = env.get(str(table["token_env"]))
-            if not token:
-                raise ConfigError(f"account {name!r}: environment variable {table['token_env']} is empty or unset")
-        if not token:
-            raise ConfigError(f"account {name!r}: set token or token_env in {path}")
-        try:
-            accounts.append(Account(name=name, url=table.get("url", DEFAULT_LYTICS_URL), token=SecretStr(str(token))))
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"account {name!r} in {path}: {problems}") from None
-    return tuple(accounts)
+    known = registry.names()
+    found: dict[str, list[Account]] = {}
+    for provider, tables in doc.items():
+        if provider not in known:
+            raise ConfigError(
+                f"accounts file {path}: [{provider}.…] is not a platform; use one table per account named "
+                f'[<platform>.<account>] with platform one of {", ".join(known)}, e.g. [lytics.acme] token_env = "X"'
+            )
+        if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+            raise ConfigError(f"accounts file {path}: write each {provider} account as a table [{provider}.<name>]")
+        for name, table in tables.items():
+            values = dict(table)
+            if "token_env" in values:
+                values["token"] = env.get(str(values["token_env"]))
+                if not values["token"]:
+                    raise ConfigError(f"account {provider}.{name}: environment variable {values['token_env']} is unset")
+            found.setdefault(provider, []).append(_account(provider, name, values, f"account {provider}.{name}"))
+    if not found:
+        raise ConfigError(f'accounts file {path} defines no accounts; add e.g. [lytics.acme] token_env = "ACME_TOKEN"')
+    return found
+
+
+def _accounts_from_env(provider: str, env: Mapping[str, str]) -> list[Account]:
+    token_var = f"{provider.upper()}_API_TOKEN"
+    if not env.get(token_var):
+        return []
+    declared = registry.provider(provider)
+    named = {"token": token_var, "url": declared.env("api_url")} | {x: declared.env(x) for x in declared.extras}
+    values = {field: env.get(variable) for field, variable in named.items()}
+    return [_account(provider, "default", values, f"{token_var} is set, but", named)]
+
+
+def enabled_providers(choice: str | Sequence[str] | None, with_credentials: Sequence[str]) -> tuple[str, ...]:
+    """``all``, a comma-separated list, or (None) the providers with credentials, else Lytics."""
+    if choice is None or choice == "" or choice == []:
+        return tuple(with_credentials) or (DEFAULT_PROVIDER,)
+    wanted = [p.strip().lower() for p in (choice.split(",") if isinstance(choice, str) else choice) if p.strip()]
+    if wanted == ["all"]:
+        return registry.names()
+    unknown = [p for p in wanted if p not in registry.names()]
+    if unknown or not wanted:
+        raise ConfigError(
+            f"--providers: unknown {', '.join(unknown) or 'list'}; choose from {', '.join(registry.names())} or all"
+        )
+    return tuple(dict.fromkeys(wanted))
 
 
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
+    providers: str | Sequence[str] | None = None,
     accounts_file: str | None = None,
     timeout: float | None = None,
     read_only: bool = False,
@@ -119,16 +203,13 @@ def load_settings(
     """Resolve settings from flags (keyword arguments) over environment variables."""
     env = os.environ if env is None else env
     accounts_file = accounts_file or env.get("JOBS_MCP_ACCOUNTS")
+    providers = providers or env.get("JOBS_MCP_PROVIDERS")
     if accounts_file:
-        accounts = _accounts_from_file(Path(accounts_file).expanduser(), env)
-    elif env.get("LYTICS_API_TOKEN"):
-        url = env.get("LYTICS_API_URL") or DEFAULT_LYTICS_URL
-        try:
-            accounts = (Account(name="default", url=url, token=SecretStr(env["LYTICS_API_TOKEN"])),)
-        except ValidationError:
-            raise ConfigError(f"LYTICS_API_URL must start with http:// or https:// (got {url!r})") from None
+        found = _accounts_from_file(Path(accounts_file).expanduser(), env)
     else:
-        accounts = (sandbox_account(),)
+        found = {name: accounts for name in registry.names() if (accounts := _accounts_from_env(name, env))}
+    chosen = enabled_providers(providers, list(found))
+    enabled = tuple(a for name in chosen for a in (found.get(name) or [sandbox_account(name)]))
     if timeout is None and env.get("JOBS_MCP_TIMEOUT"):
         try:
             timeout = float(env["JOBS_MCP_TIMEOUT"])
@@ -136,7 +217,7 @@ def load_settings(
             raise ConfigError("JOBS_MCP_TIMEOUT must be a number of seconds") from None
     try:
         return Settings(
-            accounts=accounts,
+            accounts=enabled,
             timeout=30.0 if timeout is None else timeout,
             read_only=read_only,
             confirm=confirm,

@@ -1,6 +1,7 @@
 """``jobs-mcp demo``: a short scripted conversation through a real MCP client session on the sandbox.
 
 Each step is what a person might ask, the tool call an assistant would make, and the text the server returns.
+Every enabled provider contributes its own steps (``Provider.demo``); the gate's steps come last.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any, TextIO
 import anyio
 from mcp import Client
 
+from jobs_mcp import registry
 from jobs_mcp.app import build_server
-from jobs_mcp.config import Settings, sandbox_account
-from jobs_mcp.sandbox import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
+from jobs_mcp.config import Settings, enabled_providers, sandbox_account
 
 Arguments = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -32,29 +33,24 @@ class Step:
     expect_error: bool = False
 
 
-def _confirm_previous(previous: dict[str, Any]) -> dict[str, Any]:
+def confirm_previous(previous: dict[str, Any]) -> dict[str, Any]:
+    """Arguments for confirm_action made from the proposal the previous step returned."""
     return {"confirmation_id": previous["confirmation_id"]}
 
 
-SCRIPT = (
-    Step("Which jobs do we have?", "lytics_list_jobs"),
-    Step("Why did my Facebook export stop?", "lytics_get_job_logs", {"job_id": FACEBOOK_EXPORT_ID}),
-    Step("Anything else failing across the account today?", "lytics_list_account_job_logs", {"top": 5}),
-    Step("How healthy is our data overall?", "lytics_data_health_report"),
-    Step("Pause the healthy export for now.", "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID}),
-    Step("Yes, pause it.", "confirm_action", _confirm_previous),
-    Step("(the same confirmation sent again)", "confirm_action", _confirm_previous, expect_error=True),
-)
+REPLAY = Step("(the same confirmation sent again)", "confirm_action", confirm_previous, expect_error=True)
 
 
 def _rule(title: str, out: TextIO) -> None:
     print(f"\n\033[1m── {title} \033[0m" if out.isatty() else f"\n── {title}", file=out)
 
 
-async def _run(out: TextIO, sandbox_db: str | None) -> int:
+async def _run(out: TextIO, providers: tuple[str, ...], sandbox_db: str | None) -> int:
     # The demo's writes go to a throwaway audit log, not the user's own.
     audit = str(Path(tempfile.mkdtemp(prefix="jobs-mcp-demo-")) / "audit.db")
-    server = build_server(Settings(accounts=(sandbox_account(),), sandbox_db=sandbox_db, audit_db=audit))
+    accounts = tuple(sandbox_account(name) for name in providers)
+    server = build_server(Settings(accounts=accounts, sandbox_db=sandbox_db, audit_db=audit))
+    script = [step for name in providers for step in registry.provider(name).demo()] + [REPLAY]
     async with Client(server) as client:
         info = client.server_info
         _rule(f"connected to {info.name if info else 'server'} {info.version if info else ''}", out)
@@ -67,7 +63,7 @@ async def _run(out: TextIO, sandbox_db: str | None) -> int:
             print(f"  {tool.name:<32} {kind:<6} {tool.title or ''}", file=out)
         failures = 0
         previous: dict[str, Any] = {}
-        for step in SCRIPT:
+        for step in script:
             _rule(f"user: {step.ask}", out)
             arguments = step.arguments(previous) if callable(step.arguments) else step.arguments
             shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
@@ -83,8 +79,10 @@ async def _run(out: TextIO, sandbox_db: str | None) -> int:
     return failures
 
 
-def run_demo(*, sandbox_db: str | None = None, out: TextIO = sys.stdout) -> None:
-    failures = anyio.run(_run, out, sandbox_db)
+def run_demo(*, providers: str | None = None, sandbox_db: str | None = None, out: TextIO = sys.stdout) -> None:
+    """The scripted conversation on the sandboxes of ``providers`` (a list or ``all``; default Lytics)."""
+    chosen = enabled_providers(providers, [])
+    failures = anyio.run(_run, out, chosen, sandbox_db)
     if failures:
         print(f"\n{failures} step(s) failed", file=sys.stderr)
         sys.exit(1)

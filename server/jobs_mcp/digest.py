@@ -5,6 +5,11 @@ errors and warnings grouped by code (count, first and last time, the latest mess
 the code's family means), last activity and staleness, the newest few entries, and on request one page of
 raw entries with a cursor. Memory grows with the number of distinct codes, not with the log.
 
+Entries come in one common form, which each provider converts its own log entries to: a mapping with
+``timestamp`` (RFC 3339), ``level`` (info / warn / error), ``code`` (an error code, kind or domain: what errors
+are grouped by), ``message``, ``job_id`` (account-wide logs) and ``context`` holding the counters
+(``added`` / ``omitted`` / ``removed``) where the platform reports them.
+
 Log text comes from the platform: it is shown quoted, on one line and cut short, never as instructions.
 """
 
@@ -26,10 +31,10 @@ from jobs_mcp.textsafe import one_line, quote
 MESSAGE_LIMIT = 160
 MAX_GROUPS = 20  # code groups shown per level; totals stay exact and the rest are counted
 COUNTERS = ("added", "omitted", "removed")
-LIVE_STATUSES = frozenset({"running", "runnable", "initializing"})  # sleeping jobs wait for their next run
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
-# (words in the code, family, what it means and what to do); the first match wins.
+# (words in the code, family, what it means and what to do); the first match wins. A provider may say what to do
+# about a family in its own tools' words (``Provider.log_hints``); these are the platform-neutral defaults.
 FAMILIES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("RATELIMIT", "THROTTL", "429"),
@@ -39,25 +44,31 @@ FAMILIES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("UNAUTHORIZED", "FORBIDDEN", "AUTH"),
         "auth",
-        "credentials expired or lost access: reconnect the auth provider, then lytics_resume_job or lytics_bounce_job",
+        "credentials expired or lost access: reconnect them, then resume or restart the job",
     ),
     (
         ("BADREQ", "INVALID", "JSON"),
         "bad_request",
-        "the job's config or payload is wrong: check it with lytics_get_job and fix it with lytics_update_job",
+        "the job's config or payload is wrong: read the job, fix its configuration, then run it again",
     ),
     (("NOTFOUND",), "not_found", "something the job points at (segment, workflow, table) is gone: check its config"),
     (
         ("INTERNAL", "FAULT", "UNKNOWN"),
         "platform",
-        "a platform-side fault: lytics_bounce_job once; if it persists, escalate to Lytics support",
+        "a platform-side fault: restart the job once; if it persists, escalate to the platform's support",
     ),
 )
 RATE_WORDS = ("rate limit", "too many requests", "throttl")
 
 
-def classify(code: str, sample: str = "") -> tuple[str, str]:
-    """(family, hint) of an error code; a generic code whose message speaks of rate limits is a rate limit."""
+def classify(code: str, sample: str = "", hints: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(family, hint) of an error code; a generic code whose message speaks of rate limits is a rate limit.
+    ``hints`` (family -> what to do) are the provider's words for the same advice."""
+    family, hint = _family(code, sample)
+    return family, (hints or {}).get(family, hint)
+
+
+def _family(code: str, sample: str) -> tuple[str, str]:
     upper = code.upper()
     for words, family, hint in FAMILIES:
         if any(word in upper for word in words):
@@ -201,11 +212,11 @@ def decode_cursor(cursor: str) -> int:
     return int(text[2:])
 
 
-def _groups(groups: dict[str, _Group]) -> tuple[list[CodeGroup], int]:
+def _groups(groups: dict[str, _Group], hints: Mapping[str, str] | None) -> tuple[list[CodeGroup], int]:
     ordered = sorted(groups.items(), key=lambda item: (-item[1].count, item[0]))
     shown = []
     for code, g in ordered[:MAX_GROUPS]:
-        family, hint = classify(code, g.sample)
+        family, hint = classify(code, g.sample, hints)
         shown.append(
             CodeGroup(code=code, count=g.count, first=g.first, last=g.last, sample=g.sample, family=family, hint=hint)
         )
@@ -213,11 +224,13 @@ def _groups(groups: dict[str, _Group]) -> tuple[list[CodeGroup], int]:
 
 
 def digest_logs(
-    entries: Iterable[Any],  # JobLog dicts; anything else is counted as an unreadable entry
+    entries: Iterable[Any],  # common entries (see the module docstring); anything else counts as unreadable
     *,
     now: datetime,
     job_id: str | None = None,
     job_status: str | None = None,
+    active: bool = False,  # the job should be writing to its log right now (the provider judges its status)
+    hints: Mapping[str, str] | None = None,
     newest: int = 5,
     stale_after: timedelta = timedelta(hours=1),
     page_size: int = 0,
@@ -269,10 +282,10 @@ def digest_logs(
             page.append(_line(entry, when))
     if cursor and start >= total:
         raise ValueError(f"the cursor points past the end of the log ({total:,} entries)")
-    errors, left_errors = _groups(groups["error"])
-    warnings, left_warnings = _groups(groups["warn"])
+    errors, left_errors = _groups(groups["error"], hints)
+    warnings, left_warnings = _groups(groups["warn"], hints)
     stale = None
-    if job_status in LIVE_STATUSES and (last is None or now - last > stale_after):
+    if active and (last is None or now - last > stale_after):
         silent = (now - last).total_seconds() / 3600 if last else float("inf")
         said = f"no log entry for {age(last, now)}" if last else "no log entries at all"
         stale = StaleInfo(silent_hours=round(silent, 1) if last else -1, message=f"{said} on a {job_status} job")
@@ -472,7 +485,7 @@ def digest_account_logs(
     )
 
 
-def render_account_digest(d: AccountLogDigest) -> str:
+def render_account_digest(d: AccountLogDigest, detail_tool: str) -> str:
     t, lv = d.totals, d.levels
     lines = [
         f"Last 24 h: {d.entries:,} entries from {d.jobs} jobs, {d.jobs_with_errors} with errors; "
@@ -491,5 +504,5 @@ def render_account_digest(d: AccountLogDigest) -> str:
             )
     if d.jobs_left_out:
         lines.append(f"({d.jobs_left_out} quieter jobs not shown)")
-    lines.append("Next: lytics_get_job_logs(job_id) digests one job's whole log.")
+    lines.append(f"Next: {detail_tool}(job_id) digests one job's whole log.")
     return "\n".join(lines)

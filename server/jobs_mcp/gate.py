@@ -53,6 +53,7 @@ class Change(BaseModel):
 class PlannedRequest(BaseModel):
     method: str
     url: str = Field(description="full URL; credentials are never part of it")
+    headers: dict[str, str] = Field(default_factory=dict, description="headers besides auth (never a credential)")
     body: Any = None
 
 
@@ -60,6 +61,7 @@ class ActionResult(ToolResult):
     """What every write tool and confirm_action/cancel_action return."""
 
     status: Status
+    platform: str | None = Field(None, description="the platform the action is for")
     summary: str = Field(description="one line a person reads")
     confirmation_id: str | None = None
     changes: list[Change] = Field(default_factory=list)
@@ -83,6 +85,7 @@ class Plan:
     changes: list[Change]
     body: Any = None
     path: str | None = None  # when the path depends on the target (e.g. its workflow), not only the arguments
+    headers: dict[str, str] | None = None  # e.g. an Idempotency-Key fixed at proposal time
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class Draft:
 
     @property
     def version(self) -> str:
-        return _version(self.target)
+        return _version(self.api, self.target)
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,9 @@ class WriteSpec:
     find_created: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
 
 
-def _version(target: dict[str, Any] | None) -> str:
-    return canonical_digest(target)[:16] if target is not None else "-"
+def _version(api: ApiClient, target: dict[str, Any] | None) -> str:
+    """What of the target the proposal was based on, as its provider judges it (never run-time noise)."""
+    return canonical_digest(api.provider.version(target))[:16] if target is not None else "-"
 
 
 def _iso(epoch: float) -> str:
@@ -130,7 +134,7 @@ class Gate:
     def __init__(
         self,
         *,
-        client: Callable[[str | None], ApiClient],
+        client: Callable[[str, str | None], ApiClient],
         audit: AuditLog,
         store: PendingStore | None = None,
         signer: Signer | None = None,
@@ -185,6 +189,7 @@ class Gate:
             "path": plan.path or endpoint.path_for(args),
             "params": endpoint.params_for(args),
             "body": plan.body,
+            "headers": plan.headers or {},
         }
         return Draft(op, args, api, target, plan, request)
 
@@ -235,7 +240,8 @@ class Gate:
     def preview(self, d: Draft) -> ActionResult:
         """The proposal as a person is asked about it directly (no id: the answer comes back in the same call)."""
         return ActionResult(
-            sandbox=self.sandbox,
+            sandbox=d.api.account.sandbox,
+            platform=d.api.platform,
             status="proposed",
             summary=d.plan.summary,
             changes=d.plan.changes,
@@ -252,7 +258,7 @@ class Gate:
     async def run_approved(self, d: Draft) -> ActionResult:
         """The person said yes to this draft directly: send it, unless the target moved while they decided."""
         now = await self.current_target(d.op, d.args, d.api)
-        if _version(now) != d.version:
+        if _version(d.api, now) != d.version:
             return await self.reissue(d.op, d.args, d.api, now, "The target changed while the person decided")
         action_id = f"asked:{d.op.provider}/{d.api.account.name}/{secrets.token_hex(6)}"
         return await self.execute(d.op, d.api, self._record(d, action_id, int(self.clock())))
@@ -268,7 +274,8 @@ class Gate:
         typed = spec.typed_confirmation
         how = f'confirm_action(confirmation_id="{record["id"]}"' + (', typed_job_id="<the job ID>")' if typed else ")")
         return ActionResult(
-            sandbox=self.sandbox,
+            sandbox=api.account.sandbox,
+            platform=api.platform,
             status="proposed",
             summary=record["summary"],
             confirmation_id=record["id"],
@@ -284,7 +291,9 @@ class Gate:
     @staticmethod
     def _planned(api: ApiClient, request: dict[str, Any]) -> PlannedRequest:
         url = api.url_for(request["path"], request["params"])
-        return PlannedRequest(method=request["method"], url=url, body=request["body"])
+        return PlannedRequest(
+            method=request["method"], url=url, headers=request.get("headers") or {}, body=request["body"]
+        )
 
     # --- confirm -----------------------------------------------------------------------------------------
 
@@ -336,11 +345,11 @@ class Gate:
                 "is still pending."
             )
         args = op.input_model.model_validate(record["args"])
-        api = self._client(record["account"])
+        api = self._client(self._ops[record["tool"]].provider, record["account"])
         target = await self.current_target(op, args, api)
         if await self.store.take(cid.nonce) is None:
             raise ToolError("This confirmation id was already used. Nothing was sent.")
-        if _version(target) != record["version"]:
+        if _version(api, target) != record["version"]:
             return await self.reissue(op, args, api, target, "The target changed since the proposal")
         return await self.execute(op, api, record)
 
@@ -350,7 +359,8 @@ class Gate:
         shown = self._planned(api, request).model_dump(mode="json")
         self.audit.intent(record["id"], record["account"], record["tool"], shown)
         base = {
-            "sandbox": self.sandbox,
+            "sandbox": api.account.sandbox,
+            "platform": api.platform,
             "summary": record["summary"],
             "confirmation_id": record["id"],
             "changes": record["changes"],
@@ -358,7 +368,13 @@ class Gate:
             "risk": _spec(op).risk,
         }
         try:
-            data = await api.request(request["method"], request["path"], params=request["params"], body=request["body"])
+            data = await api.request(
+                request["method"],
+                request["path"],
+                params=request["params"],
+                body=request["body"],
+                headers=request.get("headers") or None,
+            )
         except ApiError as exc:
             outcome: ActionResult
             if exc.status is None and (finder := _spec(op).find_created) is not None:
@@ -415,8 +431,10 @@ class Gate:
         except ConfirmationRefused as exc:
             raise ToolError(str(exc)) from None
         await self.store.take(cid.nonce)
+        api = self._client(self._ops[record["tool"]].provider, record["account"])
         return ActionResult(
-            sandbox=self.sandbox,
+            sandbox=api.account.sandbox,
+            platform=api.platform,
             status="cancelled",
             summary=record["summary"],
             confirmation_id=record["id"],
@@ -429,7 +447,7 @@ class Gate:
             op = self._ops.get(record["tool"])
             if op is None:
                 continue
-            api = self._client(record["account"])
+            api = self._client(op.provider, record["account"])
             actions.append(self._proposal(op, api, record, None))
         return PendingList(sandbox=self.sandbox, actions=actions)
 
@@ -462,6 +480,8 @@ def render_action(result: ActionResult) -> str:
         lines.append(f"  {change.field}: {before}{one_line(change.after, 160)}")
     if result.request is not None and result.status in ("proposed", "stale"):
         lines.append(f"request: {result.request.method} {result.request.url}")
+        for name, value in result.request.headers.items():
+            lines.append(f"header: {name}: {one_line(value, 120)}")
         if result.request.body is not None:
             lines.append("body: " + one_line(json.dumps(result.request.body, sort_keys=True), 600))
     if result.target is not None and result.status == "executed":

@@ -1,4 +1,5 @@
-"""The HTTP layer: one httpx.AsyncClient per account, the response envelope, retries and error messages.
+"""The HTTP layer: one httpx.AsyncClient per account; envelopes, paging, retries and error messages as the
+account's provider declares them.
 
 Every failure leaves this module as an ``ApiError`` (a ``ToolError``) whose message says what happened and what
 to do next. Tokens only ever travel in the ``Authorization`` header; any text that comes back from the API is
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -20,9 +22,10 @@ import httpx
 
 from jobs_mcp.config import Account
 from jobs_mcp.errors import ApiError
+from jobs_mcp.operations import Provider
 from jobs_mcp.textsafe import quote
 
-__all__ = ["ApiClient", "ApiError", "RetryPolicy", "error_detail", "unwrap"]
+__all__ = ["Answer", "ApiClient", "ApiError", "RetryPolicy", "scrub"]
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +43,12 @@ class RetryPolicy:
     backoff: float = 0.25
 
 
-def error_detail(body: Any) -> tuple[str, str]:
-    """(code, message) from any error envelope this server knows.
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer: the payload inside the envelope and the cursor of the next page (if any)."""
 
-    Lytics v2 ``{"errors": [{"code", "message"}]}``, the older ``{"message": ...}``, and the
-    ``{"error": "..."}`` / ``{"error": {"code", "message"}}`` shapes other platforms use.
-    """
-    if not isinstance(body, dict):
-        return "", ""
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("code") or ""), str(errors[0].get("message") or "")
-    error = body.get("error")
-    if isinstance(error, dict):
-        return str(error.get("code") or ""), str(error.get("message") or "")
-    if isinstance(error, str):
-        return "", error
-    message = body.get("message")
-    return "", str(message) if message is not None else ""
-
-
-def unwrap(body: Any) -> Any:
-    """The payload of a success envelope ``{"data": ..., "status": ...}``; any other JSON as it is."""
-    if isinstance(body, dict) and "data" in body and ({"status", "request_id", "message", "_meta"} & body.keys()):
-        return body["data"]
-    return body
+    payload: Any
+    next_cursor: str | None = None
 
 
 class ApiClient:
@@ -73,23 +57,22 @@ class ApiClient:
     def __init__(
         self,
         account: Account,
+        provider: Provider,
         *,
-        platform: str = "Lytics",
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         policy: RetryPolicy | None = None,
-        auth_scheme: str = "",
-        hints: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         self.account = account
-        self.platform = platform
+        self.provider = provider
+        self.platform = provider.title
         self.policy = policy or RetryPolicy()
-        self._hints = dict(hints or {})
+        self._hints = dict(provider.error_hints)
         self._sleep = sleep
         self._secret = account.token.get_secret_value()
         self._memo: dict[str, tuple[float, Any]] = {}
-        header = f"{auth_scheme} {self._secret}".strip()
+        header = f"{provider.auth_scheme} {self._secret}".strip()
         self._client = httpx.AsyncClient(
             base_url=account.url,
             headers={"Authorization": header, "Accept": "application/json", "User-Agent": "jobs-mcp"},
@@ -108,8 +91,21 @@ class ApiClient:
         *,
         params: Mapping[str, str] | None = None,
         body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one call (with the retries the policy allows) and return the unwrapped payload."""
+        return (await self.fetch(method, path, params=params, body=body, headers=headers)).payload
+
+    async def fetch(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Send one call (with the retries the policy allows): the payload and the next page's cursor."""
         method = method.upper()
         is_read = method in READ_METHODS
         where = f"{method} {path}"
@@ -118,7 +114,7 @@ class ApiClient:
             started = time.perf_counter()
             try:
                 response = await self._client.request(
-                    method, path, params=params, json=body if body is not None else None
+                    method, path, params=params, json=body if body is not None else None, headers=headers
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt["connect"] < self.policy.connect_retries:
@@ -181,8 +177,10 @@ class ApiClient:
             wait = self.policy.backoff
         return min(wait, self.policy.retry_after_cap)
 
-    def _payload(self, response: httpx.Response, where: str) -> Any:
+    def _payload(self, response: httpx.Response, where: str) -> Answer:
         status = response.status_code
+        if status < 400 and not response.content.strip():
+            return Answer(None)  # 204 No Content (a DELETE): success with nothing to read
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -193,9 +191,10 @@ class ApiClient:
                 "Try again later; if it persists, check the API URL.",
                 status=status,
             ) from None
+        wire = self.provider.wire
         if status < 400:
-            return unwrap(body)
-        code, message = error_detail(body)
+            return Answer(wire.unwrap(body), wire.next_cursor(body))
+        code, message = wire.error(body)
         raise ApiError(self._explain(status, code, self._scrub(message), where, response), status=status, code=code)
 
     def _explain(self, status: int, code: str, message: str, where: str, response: httpx.Response) -> str:
@@ -206,21 +205,34 @@ class ApiClient:
         account = self.account.name
         if status == 401:
             return (
-                f"{self.platform} rejected the API token of account {account!r} (HTTP 401{tag}). The token is missing, "
-                "expired or wrong: set a valid one (LYTICS_API_TOKEN or the accounts file) and restart the server."
+                f"{self.platform} rejected the API token of account {account!r} (HTTP 401{tag}).{said} The token is "
+                f"missing, expired or wrong: set a valid one ({self.provider.env('api_token')} or the accounts file) "
+                "and restart the server."
             )
         if status == 403:
             return (
                 f"The API token of account {account!r} lacks permission for {where} (HTTP 403{tag}).{said} "
-                "Ask an admin for a token with job access."
+                "Ask an admin of the account for a token with that permission."
             )
         if status == 429:
-            wait = response.headers.get("Retry-After")
-            after = f" after {quote(wait, 20)} s" if wait else " in a minute"
+            try:
+                wait: float | None = float(response.headers.get("Retry-After", ""))
+            except ValueError:
+                wait = None  # absent, or a date: a number is all this server repeats
+            after = f" after {wait:g} s" if wait is not None and math.isfinite(wait) and wait >= 0 else " in a minute"
             return f"{self.platform} is rate limiting {where} (HTTP 429{tag}). Try again{after}.{said}"
         if status >= 500:
             return f"{self.platform} had a server error on {where} (HTTP {status}{tag}).{said} Try again later."
         return f"{where} failed (HTTP {status}{tag}).{said}"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        return scrub(text, self._secret)
+
+
+def scrub(text: str, secret: str) -> str:
+    """The text with the secret, in any letter case, and any long piece of it (12+ characters) masked."""
+    if not secret:
+        return text
+    piece = min(len(secret), 12)
+    pattern = "|".join(re.escape(secret[i : i + piece]) for i in range(len(secret) - piece + 1))
+    return re.sub(f"(?:{pattern})+", "***", text, flags=re.IGNORECASE)

@@ -1,28 +1,51 @@
-"""Operations as data: each platform operation is declared once and becomes exactly one MCP tool.
+"""The vocabulary of the core: providers, their operations, endpoints and calls, declared as data.
 
-An ``Operation`` names the tool, says what kind it is, which HTTP endpoint it calls, which pydantic model its
-arguments are (that model IS the tool's input schema), which model its result is (the output schema), how the
-raw API payload becomes that result, and how the result reads as text. ``app.py`` registers every enabled
-operation in one loop; nothing else defines tools.
+A ``Provider`` declares once everything that is platform-specific (settings, auth scheme, how its answers read,
+its status words, hints, what makes a proposal stale, its operations and its simulator); the core asks it and
+never names a platform. An ``Operation`` names one tool, says what kind it is, which HTTP endpoint it calls,
+which pydantic model its arguments are (that model IS the tool's input schema), which model its result is (the
+output schema), how the raw API payload becomes that result, and how the result reads as text. ``app.py``
+registers every enabled operation in one loop; nothing else defines tools.
 """
 
 from __future__ import annotations
 
 import string
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import quote as urlquote
 
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from jobs_mcp.gate import WriteSpec
     from jobs_mcp.http import ApiClient
 
 Kind = Literal["read", "write", "lifecycle"]
+# What a status means, whatever the platform calls it: the one vocabulary health checks and the gate use.
+StatusClass = Literal["live", "paused", "fault", "failed", "completed", "deleted", "unknown"]
+
+_UNSAFE_IN_ID = frozenset("/?#%\\")
+
+
+def _path_segment(value: str) -> str:
+    if any(c in _UNSAFE_IN_ID or c.isspace() or not c.isprintable() for c in value) or value in (".", ".."):
+        raise ValueError("must be an ID exactly as a list tool printed it (no /, ?, #, %, \\ or spaces)")
+    return value
+
+
+# An ID as the platform gives it: any safe single path segment (bounded), never a guessed format, so a tool never
+# refuses an ID that a list tool printed. Endpoints URL-quote it when they send it. Providers narrow the
+# description: ``JobId = Annotated[SafeId, Field(description="...")]``.
+SafeId = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_path_segment)]
+
+
+def segment(value: object) -> str:
+    """A value as one URL path segment (for paths built from remote text, e.g. a job's workflow)."""
+    return urlquote(str(value), safe="")
 
 
 class OperationInput(BaseModel):
@@ -50,6 +73,7 @@ class Endpoint:
     paths: tuple[str, ...]
     query: tuple[str, ...] = ()  # argument names sent as query parameters (None/False are left out)
     fixed_query: Mapping[str, str] = field(default_factory=dict)
+    body: tuple[str, ...] = ()  # argument names sent as the JSON body (a read that POSTs, e.g. a query check)
 
     def path_for(self, args: BaseModel) -> str:
         for template in self.paths:
@@ -58,6 +82,11 @@ class Endpoint:
             if all(v not in (None, "") for v in values.values()):
                 return template.format(**{k: urlquote(str(v), safe="") for k, v in values.items()})
         raise ValueError(f"no path of {self.paths} fits the arguments")  # a declaration bug, not user input
+
+    def body_for(self, args: BaseModel) -> dict[str, Any] | None:
+        if not self.body:
+            return None
+        return {name: value for name in self.body if (value := getattr(args, name)) is not None}
 
     def params_for(self, args: BaseModel) -> dict[str, str]:
         params = dict(self.fixed_query)
@@ -74,6 +103,45 @@ class Endpoint:
         return params
 
 
+@dataclass(frozen=True)
+class Wire:
+    """How a platform's HTTP answers read: the payload inside a success body, the (code, message) of an error
+    body, and the cursor of the next page (None when there is none)."""
+
+    unwrap: Callable[[Any], Any]
+    error: Callable[[Any], tuple[str, str]]
+    next_cursor: Callable[[Any], str | None] = lambda _body: None
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One platform. The core reads everything platform-specific from here; ``registry.py`` lists them."""
+
+    name: str  # also the tool prefix (``name_``), the settings prefix (``NAME_API_TOKEN``) and the accounts table
+    title: str  # as people write it: "Lytics"
+    summary: str  # one line for the server's instructions: what the platform runs
+    default_url: str
+    wire: Wire
+    status_class: Callable[[str], StatusClass]  # a status word -> what it means (unknown words stay "unknown")
+    operations: Callable[[], Sequence[Operation[Any, Any]]]  # imported only when the provider is enabled
+    simulator: Callable[..., Any]  # (db_path=, tokens=, faults=, now=) -> the platform's simulated API (ASGI)
+    version: Callable[[dict[str, Any]], Any]  # what of a target makes a proposal stale (never run-time noise)
+    auth_scheme: str = "Bearer"  # "" sends the bare token in Authorization
+    extras: tuple[str, ...] = ()  # further settings, e.g. "team_id": OWLMETRY_TEAM_ID or team_id in the accounts file
+    sandbox_extras: Mapping[str, str] = field(default_factory=dict)  # their values on the simulator
+    error_hints: Mapping[str, str] = field(default_factory=dict)  # API error code -> what to do next
+    log_hints: Mapping[str, str] = field(default_factory=dict)  # digest family -> what to do, naming our tools
+    demo: Callable[[], Sequence[Any]] = lambda: ()  # demo steps (demo.Step) for `jobs-mcp demo`
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.name}_"
+
+    def env(self, setting: str) -> str:
+        """The environment variable of a setting: ``env("api_token")`` -> ``LYTICS_API_TOKEN``."""
+        return f"{self.name}_{setting}".upper()
+
+
 @dataclass
 class Call(Generic[In]):
     """Everything a shaping function sees: the validated arguments and the payloads that came back."""
@@ -83,6 +151,7 @@ class Call(Generic[In]):
     now: datetime
     sandbox: bool
     data: Any = None  # the main endpoint's payload
+    next_cursor: str | None = None  # the main endpoint's next page, when it has one
     extra: dict[str, Any] = field(default_factory=dict)  # payloads of the `also` endpoints, by key
     progress: Callable[[int, int, str], Awaitable[None]] | None = None  # reports progress to the client
 

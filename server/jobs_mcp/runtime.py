@@ -1,4 +1,4 @@
-"""The server's live state: one API client per account, the embedded sandbox, the clock, and running a read.
+"""The server's live state: one API client per account, the embedded simulators, the clock, and running a read.
 
 API clients are made on first use inside the running event loop and closed when the server's lifespan ends,
 so one ``Runtime`` can serve many sessions (in-memory tests open several) without leaking connections.
@@ -7,9 +7,10 @@ so one ``Runtime`` can serve many sessions (in-memory tests open several) withou
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,7 +22,7 @@ from jobs_mcp.confirmation import Signer
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import Gate
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
-from jobs_mcp.providers import lytics
+from jobs_mcp.registry import provider
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient, RetryPolicy
@@ -40,14 +41,13 @@ class Runtime:
         *,
         clock: Callable[[], datetime] = utcnow,
         policy: RetryPolicy | None = None,
-        sandbox_app: Any = None,
+        sandbox_apps: Mapping[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.policy = policy  # None: the ApiClient default
-        self._sandbox_app = sandbox_app
-        self._clients: dict[str, ApiClient] = {}
-        self.accounts = tuple(a.name for a in settings.accounts)
+        self._sandbox_apps = dict(sandbox_apps or {})
+        self._clients: dict[tuple[str, str], ApiClient] = {}
         key = settings.gate_key.get_secret_value().encode() if settings.gate_key else None
         self.gate = Gate(
             client=self.client,
@@ -57,23 +57,29 @@ class Runtime:
             sandbox=settings.sandbox,
         )
 
-    @property
-    def sandbox_app(self) -> Any:
-        """The in-process Lytics simulator (built on first use; it seeds itself on its first request)."""
-        if self._sandbox_app is None:
-            from jobs_mcp.sandbox import create_lytics_app
+    def accounts(self, provider_name: str) -> tuple[str, ...]:
+        """The names of a provider's accounts (a tool takes ``account`` only when there are several)."""
+        return tuple(a.name for a in self.settings.accounts_of(provider_name))
 
-            self._sandbox_app = create_lytics_app(db_path=self.settings.sandbox_db)
-        return self._sandbox_app
+    def sandbox_app(self, provider_name: str) -> Any:
+        """A provider's in-process simulator (built on first use; it seeds itself on its first request)."""
+        app = self._sandbox_apps.get(provider_name)
+        if app is None:
+            db = self.settings.sandbox_db
+            if db is not None and len(self.settings.providers) > 1:
+                path = Path(db)
+                db = str(path.with_name(f"{path.stem}.{provider_name}{path.suffix}"))
+            app = self._sandbox_apps[provider_name] = provider(provider_name).simulator(db_path=db)
+        return app
 
-    def client(self, account_name: str | None = None) -> ApiClient:
+    def client(self, provider_name: str, account_name: str | None = None) -> ApiClient:
         try:
-            account = self.settings.account(account_name)
+            account = self.settings.account(provider_name, account_name)
         except ConfigError as exc:
             raise ToolError(f"account: {exc}") from None
-        client = self._clients.get(account.name)
+        client = self._clients.get((provider_name, account.name))
         if client is None:
-            client = self._clients[account.name] = self._new_client(account)
+            client = self._clients[provider_name, account.name] = self._new_client(account)
         return client
 
     def _new_client(self, account: Account) -> ApiClient:
@@ -84,9 +90,9 @@ class Runtime:
         if account.sandbox:
             from jobs_mcp.sandbox import SandboxTransport
 
-            transport = SandboxTransport(self.sandbox_app)
+            transport = SandboxTransport(self.sandbox_app(account.provider))
         return ApiClient(
-            account, timeout=self.settings.timeout, transport=transport, policy=self.policy, hints=lytics.ERROR_HINTS
+            account, provider(account.provider), timeout=self.settings.timeout, transport=transport, policy=self.policy
         )
 
     async def aclose(self) -> None:
@@ -122,7 +128,7 @@ class Runtime:
         progress: Callable[[int, int, str], Awaitable[None]] | None = None,
     ) -> ToolResult:
         """Run a read operation: pre-flight check, then the main call and its companions concurrently."""
-        call = await self.checked_call(op, args, self.client(account), progress)
+        call = await self.checked_call(op, args, self.client(op.provider, account), progress)
         api = call.api
         if op.run is not None:
             composite: ToolResult = await op.run(call)
@@ -130,11 +136,13 @@ class Runtime:
         assert op.endpoint is not None, f"{op.name} has neither an endpoint nor run"
 
         async def fetch(key: str, endpoint: Endpoint) -> None:
-            payload = await api.request(endpoint.method, endpoint.path_for(args), params=endpoint.params_for(args))
+            answer = await api.fetch(
+                endpoint.method, endpoint.path_for(args), params=endpoint.params_for(args), body=endpoint.body_for(args)
+            )
             if key == "":
-                call.data = payload
+                call.data, call.next_cursor = answer.payload, answer.next_cursor
             else:
-                call.extra[key] = payload
+                call.extra[key] = answer.payload
 
         try:
             async with anyio.create_task_group() as tg:

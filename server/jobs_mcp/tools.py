@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
@@ -23,13 +23,10 @@ from pydantic import BaseModel, Field
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, OperationInput, ToolResult
+from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
 
-if TYPE_CHECKING:
-    pass
-
-
-SANDBOX_MARK = "[sandbox: simulated Lytics account, not real data]"
+SANDBOX_MARK = "[sandbox: simulated {platform} account, not real data]"
 KW = inspect.Parameter.KEYWORD_ONLY
 
 
@@ -59,9 +56,14 @@ def _split(op: Operation[Any, Any], kwargs: dict[str, Any]) -> tuple[OperationIn
     return op.input_model.model_validate(kwargs), account
 
 
-def tool_result(result: ToolResult, text: str) -> CallToolResult:
+def sandbox_mark(platform: str | None) -> str:
+    return SANDBOX_MARK.format(platform=platform or "platform")
+
+
+def tool_result(result: ToolResult, text: str, platform: str | None) -> CallToolResult:
+    """The text a model reads and the structured result; simulated data is marked as such, naming the platform."""
     if result.sandbox:
-        text = f"{SANDBOX_MARK}\n{text}"
+        text = f"{sandbox_mark(platform)}\n{text}"
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json")
     )
@@ -77,9 +79,10 @@ def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             await ctx.report_progress(done, total=total, message=message)
 
         result = await runtime.read(op, args, account, progress)
-        return tool_result(result, op.render(result))  # type: ignore[misc]
+        return tool_result(result, op.render(result), platform)  # type: ignore[misc]
 
-    _with_signature(tool, op.name, argument_parameters(op, runtime.accounts), op.result_model)
+    platform = provider(op.provider).title
+    _with_signature(tool, op.name, argument_parameters(op, runtime.accounts(op.provider)), op.result_model)
     return tool
 
 
@@ -91,7 +94,7 @@ class Approve(BaseModel):
 
 
 class ApproveByTypingId(BaseModel):
-    typed_job_id: str = Field(title="Type the job ID to confirm", description="This cannot be undone.")
+    typed_job_id: str = Field(title="Type the ID to confirm", description="This cannot be undone.")
 
 
 class UseTokenHandshake(BaseModel):
@@ -107,11 +110,12 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     assert op.write is not None
     gate = runtime.gate
     typed = op.write.typed_confirmation
-    params = argument_parameters(op, runtime.accounts)
+    params = argument_parameters(op, runtime.accounts(op.provider))
+    platform = provider(op.provider).title
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         args, account = _split(op, kwargs)
-        call = await runtime.checked_call(op, args, runtime.client(account))
+        call = await runtime.checked_call(op, args, runtime.client(op.provider, account))
         return await gate.draft(op, args, call.api)
 
     _with_signature(draft, f"{op.name}_draft", params, Draft)
@@ -126,7 +130,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
                 "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
             )
         preview = gate.preview(drafted)
-        ask = render_action(preview) + ("\nType the job ID to delete it for good." if typed else "")
+        ask = render_action(preview) + ("\nType the target's ID to confirm; this cannot be undone." if typed else "")
         return Elicit(ask, ApproveByTypingId if typed else Approve)
 
     # Real objects, not the strings of postponed annotations: `draft` is local, so it cannot be looked up later.
@@ -146,7 +150,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             result = await gate.run_approved(drafted)
         else:
             result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingId))
-        return tool_result(result, render_action(result))
+        return tool_result(result, render_action(result), platform)
 
     resolved = [
         inspect.Parameter("drafted", KW, annotation=Annotated[Draft, Resolve(draft)]),

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobs_mcp.digest import digest_logs
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
-from jobs_mcp.providers.lytics import PROVIDER, Job, NoArgs, status_class
+from jobs_mcp.providers.lytics.reads import Job, NoArgs
+from jobs_mcp.providers.lytics.vocabulary import LOG_HINTS, NAME, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
 from jobs_mcp.textsafe import one_line, quote
 
@@ -204,7 +205,7 @@ async def _failing_details(api: ApiClient, now: datetime, failing: list[Job]) ->
         except ApiError as exc:
             lines[job.id] = f"{head}; log not readable: {one_line(exc, 100)}"
             return
-        digest = digest_logs(log or [], now=now, job_id=job.id, job_status=job.status, newest=0)
+        digest = digest_logs(log or [], now=now, job_id=job.id, job_status=job.status, hints=LOG_HINTS, newest=0)
         codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
         lines[job.id] = f"{head}; top errors: {codes}"
 
@@ -323,7 +324,7 @@ def _catalogue_read(
         name=name,
         title=title,
         description=description,
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", (path,)),
         input_model=NoArgs,
@@ -366,7 +367,7 @@ HEALTH_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         title="Lytics data health report",
         description="One report on streams, jobs, schema and event quota: HEALTHY, NEEDS ATTENTION or UNHEALTHY, "
         "failing jobs with their top error codes, and next steps naming the tool to call.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=None,  # reads streams, jobs, job logs, schema fields and quota concurrently
         input_model=HealthArgs,

@@ -7,8 +7,7 @@ seen is shown exactly as the API sent it. Unknown fields on a job are kept.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -22,53 +21,17 @@ from jobs_mcp.digest import (
     render_digest,
 )
 from jobs_mcp.errors import ApiError
-from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, SafeId, StatusClass, ToolResult
+from jobs_mcp.providers.lytics.vocabulary import ACTIVE_STATUSES, LOG_HINTS, NAME, status_class
 from jobs_mcp.render import short_time, table
 from jobs_mcp.textsafe import one_line, quote
 
-PROVIDER = "lytics"
 WORKFLOWS_PATH = "/api/workflow"  # the v1 catalogue route; v2 publishes none
 AUTHS_PATH = "/v2/auth"
-# What to do next, by Lytics error code (added to the API's own message).
-ERROR_HINTS = {
-    "AUTH-NOTFOUND-006": "An auth provider must exist first: connect the destination in Lytics, then pass its ID "
-    "in auth_ids.",
-    "WF-NOTFOUND-005": "lytics_list_workflows shows the valid workflows.",
-    "JOB-NOTFOUND-004": "lytics_list_jobs shows the jobs (show_all=true includes killed ones).",
-}
 NOT_FOUND = (
     "Job {job_id} was not found in this account. Call lytics_list_jobs to see the jobs "
     "(show_all=true includes completed and killed ones)."
 )
-
-# --- status vocabulary -----------------------------------------------------------------------------------
-
-StatusClass = Literal["live", "paused", "fault", "failed", "completed", "deleted", "unknown"]
-_STATUS_CLASSES: dict[str, StatusClass] = {
-    "running": "live",
-    "runnable": "live",
-    "sleeping": "live",
-    "initializing": "live",
-    "pausing": "paused",
-    "paused": "paused",
-    "fault": "fault",
-    "errorwait": "fault",
-    "failed": "failed",
-    "completed": "completed",
-    "deleted": "deleted",
-    "deleting": "deleted",
-    "killed": "deleted",
-}
-_FAULT_N = re.compile(r"^fault-\d+$")
-
-
-def status_class(status: str) -> StatusClass:
-    """What a status means for health: ``fault-7`` is a fault, ``runnable`` is live, anything new is unknown."""
-    normal = status.strip().lower()
-    if _FAULT_N.match(normal):
-        return "fault"
-    return _STATUS_CLASSES.get(normal, "unknown")
-
 
 # --- argument types --------------------------------------------------------------------------------------
 
@@ -78,12 +41,8 @@ def _snake(slug: str) -> str:
 
 
 JobId = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9a-fA-F]{32}$",
-        description="Lytics job ID (32 hex characters), as shown by lytics_list_jobs",
-        examples=["4f2a9c0e1b7d4e6a8c3f5b2d9e0a1c7b"],
-    ),
+    SafeId,
+    Field(description="Lytics job ID, as lytics_list_jobs shows it", examples=["4f2a9c0e1b7d4e6a8c3f5b2d9e0a1c7b"]),
 ]
 WorkflowSlug = Annotated[
     str,
@@ -93,7 +52,7 @@ WorkflowSlug = Annotated[
     ),
     AfterValidator(_snake),
 ]
-AuthId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$", description="auth provider ID (32 hex characters)")]
+AuthId = Annotated[SafeId, Field(description="auth provider ID")]
 
 
 class WorkflowRef(OperationInput):
@@ -293,6 +252,8 @@ def _shape_job_logs(call: Call[JobLogsArgs]) -> JobLogsResult:
             now=call.now,
             job_id=args.job_id,
             job_status=job.status if job else None,
+            active=bool(job and job.status.strip().lower() in ACTIVE_STATUSES),
+            hints=LOG_HINTS,
             newest=args.newest,
             page_size=args.page_size,
             cursor=args.cursor,
@@ -377,7 +338,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         title="List Lytics jobs",
         description="List the account's jobs as a table (ID, name, workflow, status, updated). By default "
         "completed, killed and hidden jobs are left out.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=Endpoint(
             "GET",
@@ -402,7 +363,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         name="lytics_get_job",
         title="Get a Lytics job",
         description="Show one job: status, workflow, config, auth and timestamps.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", JOB_PATHS),
         input_model=JobArgs,
@@ -416,7 +377,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         name="lytics_list_workflows",
         title="List Lytics workflows",
         description="List the workflows (job types) a job can use, e.g. to fix an invalid workflow.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", (WORKFLOWS_PATH,)),
         input_model=NoArgs,
@@ -430,7 +391,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         description="Debug a job from its whole log: exact added/omitted/removed totals, errors and warnings "
         "grouped by code with counts, first/last time and a hint, staleness, the newest entries. Raw entries "
         "only on request (page_size, cursor).",
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", tuple(p + "/logs" for p in JOB_PATHS), query=("include_errors",)),
         also={"job": Endpoint("GET", JOB_PATHS)},
@@ -446,13 +407,13 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         title="Digest the account's job logs (24 h)",
         description="Digest the last 24 h of logs of every job that is not killed: per job the entries, "
         "errors, warnings and top error codes, most errors first.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", ("/v2/job/logs",)),
         also={"jobs": Endpoint("GET", ("/v2/job",), fixed_query={"show_all": "true"})},
         input_model=AccountLogsArgs,
         result_model=AccountLogsResult,
         shape=_shape_account_logs,
-        render=lambda result: render_account_digest(result.digest),
+        render=lambda result: render_account_digest(result.digest, "lytics_get_job_logs"),
     ),
 )

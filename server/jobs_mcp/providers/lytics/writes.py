@@ -14,20 +14,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, Field, field_validator
 
 from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
-from jobs_mcp.operations import Endpoint, Operation, OperationInput
-from jobs_mcp.providers.lytics import (
+from jobs_mcp.operations import Endpoint, Operation, OperationInput, StatusClass
+from jobs_mcp.providers.lytics.reads import (
     JOB_PATHS,
     NOT_FOUND,
-    PROVIDER,
     AuthId,
     JobId,
-    StatusClass,
     WorkflowRef,
     WorkflowSlug,
     check_new_job,
     check_workflow,
-    status_class,
 )
+from jobs_mcp.providers.lytics.vocabulary import NAME, status_class
 from jobs_mcp.textsafe import quote
 
 if TYPE_CHECKING:
@@ -263,7 +261,7 @@ def _lifecycle_operation(spec: Lifecycle) -> Operation[Any, Any]:
         name=f"lytics_{spec.action}_job",
         title=spec.title,
         description=spec.description,
-        provider=PROVIDER,
+        provider=NAME,
         kind="lifecycle",
         endpoint=Endpoint("POST", (f"/v2/job/{{job_id}}/{spec.action}",)),
         input_model=JobActionArgs,
@@ -288,7 +286,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         title="Create a Lytics job",
         description="Propose a new job (name, workflow, config, auth_ids, quiet window...). Nothing is created "
         "until the person confirms.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="write",
         endpoint=Endpoint("POST", ("/v2/job/{workflow_path}",)),
         input_model=CreateJobArgs,
@@ -309,7 +307,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         title="Update a Lytics job",
         description="Propose changing a job: give only the fields to change; the proposal shows a field-by-field "
         "diff. Lytics replaces the whole job, so the request carries every kept field.",
-        provider=PROVIDER,
+        provider=NAME,
         kind="write",
         endpoint=Endpoint("PUT", ("/v2/job/{workflow_path}/{job_id}",)),
         input_model=UpdateJobArgs,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
-from jobs_mcp.sandbox.envelope import (
+from jobs_mcp.providers.lytics.simulator.envelope import (
     BADREQ,
     INTERNAL,
     JOB_BADREQ,

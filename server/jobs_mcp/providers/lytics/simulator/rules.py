@@ -21,8 +21,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from jobs_mcp.sandbox.envelope import AUTH_NOTFOUND, JOB_BADREQ, WF_NOTFOUND, LyticsError, parse_rfc3339
-from jobs_mcp.sandbox.seed import JOB_DEFAULTS
+from jobs_mcp.providers.lytics.simulator.envelope import (
+    AUTH_NOTFOUND,
+    JOB_BADREQ,
+    WF_NOTFOUND,
+    LyticsError,
+    parse_rfc3339,
+)
+from jobs_mcp.providers.lytics.simulator.seed import JOB_DEFAULTS
 
 FAULT_N = re.compile(r"^fault-\d+$")
 LIST_FLAGS = ("show_completed", "show_deleted", "show_hidden", "show_all", "show_state")

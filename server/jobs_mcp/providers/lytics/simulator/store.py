@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobs_mcp.sandbox.seed import SEED, Entry, build_account
+from jobs_mcp.providers.lytics.simulator.seed import SEED, Entry, build_account
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -1,4 +1,4 @@
-"""The Lytics simulator as a Starlette app: ``create_lytics_app()``.
+"""The Lytics simulator as a Starlette app: ``create_app()``.
 
 Routes follow Lytics' published v2 API and its job-manager skill:
 ``GET|POST /v2/job``, ``GET /v2/job/logs``, ``GET /v2/job/{id}``, ``POST /v2/job/{workflow}``,
@@ -9,7 +9,8 @@ Invented (no public source): the bodies of ``GET /v2/stream``, ``GET /v2/schema/
 nothing (every error is already in the stored log); the ``/_sandbox/...`` control routes (faults.py).
 
 The token goes raw in ``Authorization`` (``?access_token=`` or ``?key=`` also work on the v1 ``/api`` routes);
-``tokens=None`` accepts any non-empty token. A missing or rejected token gets the older 401 body.
+``tokens=None`` accepts any non-empty token; Lytics publishes no list of job permissions, so every accepted
+token may do everything. A missing or rejected token gets the older 401 body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobs_mcp.sandbox.envelope import (
+from jobs_mcp.providers.lytics.simulator.envelope import (
     BADREQ,
     FORBIDDEN,
     INTERNAL,
@@ -47,8 +48,7 @@ from jobs_mcp.sandbox.envelope import (
     v2_ok,
     v2_ok_raw,
 )
-from jobs_mcp.sandbox.faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, admin_routes
-from jobs_mcp.sandbox.rules import (
+from jobs_mcp.providers.lytics.simulator.rules import (
     ACTIONS,
     LIST_FLAGS,
     apply_action,
@@ -59,8 +59,9 @@ from jobs_mcp.sandbox.rules import (
     snake,
     visible,
 )
-from jobs_mcp.sandbox.seed import USER_EMAIL, job_document
-from jobs_mcp.sandbox.store import JobRecord, Store
+from jobs_mcp.providers.lytics.simulator.seed import USER_EMAIL, job_document
+from jobs_mcp.providers.lytics.simulator.store import JobRecord, Store
+from jobs_mcp.sandbox.faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, admin_routes
 
 Clock = Callable[[], datetime]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -75,7 +76,7 @@ def _utcnow() -> datetime:
 class AuthMiddleware:
     """Refuses requests without an accepted token (the control routes under /_sandbox/ need none)."""
 
-    def __init__(self, app: ASGIApp, tokens: set[str] | None) -> None:
+    def __init__(self, app: ASGIApp, tokens: Collection[str] | None) -> None:
         self.app = app
         self.tokens = tokens
 
@@ -266,10 +267,10 @@ class LyticsApi:
         ]
 
 
-def create_lytics_app(
+def create_app(
     *,
     db_path: str | None = None,
-    tokens: set[str] | None = None,
+    tokens: Collection[str] | None = None,
     now: Clock | None = None,
     faults: FaultInjector | None = None,
 ) -> Starlette:
