@@ -16,10 +16,10 @@ import httpx
 import pytest
 from mcp import Client
 
+from jobs_mcp import registry
 from jobs_mcp.app import build_server
 from jobs_mcp.config import Settings, sandbox_account
 from jobs_mcp.http import RetryPolicy
-from jobs_mcp.providers.lytics.simulator import create_app
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sandbox import FaultInjector
 
@@ -29,22 +29,31 @@ BIN = Path(sys.executable).with_name("jobs-mcp")
 
 
 class Sandbox:
-    """An in-process sandbox plus a server wired to it, with the fault injector at hand."""
+    """A provider's in-process simulator plus a server wired to it, with the fault injector at hand."""
 
     def __init__(
-        self, *, tokens: set[str] | None = None, timeout: float = 30.0, read_only: bool = False, confirm: str = "auto"
+        self,
+        *,
+        provider: str = "lytics",
+        tokens: set[str] | None = None,
+        timeout: float = 30.0,
+        read_only: bool = False,
+        confirm: str = "auto",
     ) -> None:
+        self.provider = registry.provider(provider)
         self.faults = FaultInjector()
-        self.app = create_app(tokens=tokens, faults=self.faults)
-        audit = Path(tempfile.mkdtemp(prefix="jobs-mcp-audit-")) / "audit.db"
+        granted = {token: {"*"} for token in tokens} if tokens is not None else None
+        self.app = self.provider.simulator(tokens=granted, faults=self.faults)
+        self.dir = Path(tempfile.mkdtemp(prefix="jobs-mcp-test-"))
+        audit = self.dir / "audit.db"
         self.settings = Settings(
-            accounts=(sandbox_account(),),
+            accounts=(sandbox_account(provider),),
             timeout=timeout,
             read_only=read_only,
             confirm=confirm,  # type: ignore[arg-type]
             audit_db=str(audit),
         )
-        self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={"lytics": self.app})
+        self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={provider: self.app})
         self.server = build_server(self.settings, self.runtime)
 
     def hits(self, method: str | None = None, path_glob: str | None = None) -> int:

@@ -94,8 +94,8 @@ class CreateJobArgs(WorkflowRef):
     description: Description | None = None
     auth_ids: AuthIds | None = None
     tag: Tag | None = None
-    hidden: bool = False
-    verbose_logging: bool = False
+    hidden: bool = Field(False, description="hide the job from default lists")
+    verbose_logging: bool = Field(False, description="log in detail (for debugging)")
     quiet_time_of_day: QuietTime | None = None
     quiet_timezone: QuietZone | None = None
     quiet_period: QuietPeriod | None = None
@@ -109,8 +109,8 @@ class UpdateJobArgs(WorkflowRef):
     description: Description | None = None
     auth_ids: AuthIds | None = None
     tag: Tag | None = None
-    hidden: bool | None = None
-    verbose_logging: bool | None = None
+    hidden: bool | None = Field(None, description="hide the job from default lists")
+    verbose_logging: bool | None = Field(None, description="log in detail (for debugging)")
     quiet_time_of_day: QuietTime | None = None
     quiet_timezone: QuietZone | None = None
     quiet_period: QuietPeriod | None = None

@@ -1,0 +1,1 @@
+"""OwlMetry: background job runs of a team (list, trigger, get, cancel); simulator in ``simulator.py``."""
