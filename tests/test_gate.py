@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.server.mcpserver.exceptions import ToolError
 
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
 from support import CANARY, Sandbox, text_of
@@ -258,3 +259,23 @@ async def test_several_accounts_and_cross_account_ids(sandbox_http: str, tmp_pat
         assert crossed.is_error and "for account 'beta'" in text_of(crossed)
         done = await client.call_tool("confirm_action", {"confirmation_id": cid, "account": "beta"})
         assert done.structured_content["status"] == "executed"  # type: ignore[index]
+
+
+async def test_proposals_belong_to_their_principal(sandbox: Sandbox) -> None:
+    """Another principal cannot see, confirm or cancel a proposal; the audit row names who approved."""
+    gate = sandbox.runtime.gate
+    op = next(o for o in gate._ops.values() if o.name == "lytics_pause_job")
+    args = op.input_model.model_validate({"job_id": HEALTHY_EXPORT_ID})
+    api = sandbox.runtime.client("lytics")
+    proposal = await gate.issue(await gate.draft(op, args, api, principal="alice"))
+    cid = proposal.confirmation_id
+    assert cid is not None
+    assert (await gate.pending("bob")).actions == []
+    assert [a.confirmation_id for a in (await gate.pending("alice")).actions] == [cid]
+    for attempt in (gate.confirm(cid, principal="bob"), gate.cancel(cid, principal="bob")):
+        with pytest.raises(ToolError, match="Unknown confirmation id"):
+            await attempt
+    assert writes(sandbox) == 0
+    done = await gate.confirm(cid, principal="alice")
+    assert done.status == "executed" and writes(sandbox) == 1
+    assert gate.audit.recent()[0]["principal"] == "alice"

@@ -42,3 +42,23 @@ async def test_propose_confirm_replay_over_stdio(sandbox_http: str, tmp_path: Pa
     assert CANARY not in printed and CANARY.encode() not in audit_db.read_bytes()
     text = subprocess.run([str(BIN), "audit", "--audit-db", str(audit_db)], capture_output=True, text=True).stdout
     assert "lytics_pause_job" in text and "executed" in text
+
+
+async def test_a_one_shot_client_confirms_in_a_new_server_process(sandbox_http: str, tmp_path: Path) -> None:
+    """Proposals live in the state store beside the audit log: a client that starts the server per call (the
+    Inspector CLI) or a restarted Claude Desktop can still confirm; the key file is private."""
+    params = StdioServerParameters(
+        command=str(BIN),
+        args=["serve", "--audit-db", str(tmp_path / "audit.db")],
+        env=child_env(LYTICS_API_URL=sandbox_http, LYTICS_API_TOKEN=CANARY),
+    )
+    async with Client(params) as first:
+        proposal = await first.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+    async with Client(params) as second:
+        listed = await second.call_tool("list_pending_actions", {})
+        done = await second.call_tool("confirm_action", {"confirmation_id": cid})
+    assert cid in text_of(listed)
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    assert (tmp_path / "gate.key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "state.db").exists()

@@ -17,6 +17,7 @@ from jobs_mcp.config import Settings
 from jobs_mcp.docs import register_docs
 from jobs_mcp.gate import ActionResult, PendingList, render_action
 from jobs_mcp.operations import Operation
+from jobs_mcp.principal import current_principal
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.schemas import finish_tool
 from jobs_mcp.tools import read_tool, sandbox_mark, tool_result, write_tool
@@ -82,7 +83,7 @@ def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
         account: Annotated[str | None, Field(max_length=40, description="account the action is for")] = None,
     ) -> Annotated[CallToolResult, ActionResult]:
         """Execute a proposed action, exactly as proposed, after the person clearly approved it."""
-        result = await gate.confirm(confirmation_id, typed_job_id, account if several else None)
+        result = await gate.confirm(confirmation_id, typed_job_id, account if several else None, current_principal())
         return tool_result(result, render_action(result), result.platform)
 
     @server.tool(
@@ -93,7 +94,7 @@ def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
     )
     async def cancel_action(confirmation_id: ConfirmationIdArg) -> Annotated[CallToolResult, ActionResult]:
         """Drop a proposed action; nothing is sent."""
-        result = await gate.cancel(confirmation_id)
+        result = await gate.cancel(confirmation_id, current_principal())
         return tool_result(result, render_action(result), result.platform)
 
     @server.tool(
@@ -104,7 +105,7 @@ def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
     )
     async def list_pending_actions() -> Annotated[CallToolResult, PendingList]:
         """Proposals still waiting for confirmation, with their ids and expiry."""
-        result = await gate.pending()
+        result = await gate.pending(current_principal())
         text = "\n\n".join(render_action(a) for a in result.actions) or "No pending actions."
         return tool_result(result, text, None)
 

@@ -2,7 +2,8 @@
 
 Each write leaves two rows: an ``intent`` written before the request is sent and an ``outcome`` after. A crash
 in between leaves the intent alone, which ``jobs-mcp audit`` shows as "outcome unknown" rather than silence.
-Rows hold the account, tool, request (method, URL, body) and result; tokens never reach this module.
+Rows hold the principal (who approved), the channel (asked through the client, or a confirmation id), the
+account, tool, request (method, URL, body) and result; tokens never reach this module.
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ CREATE TABLE IF NOT EXISTS audit (
     account TEXT NOT NULL,
     tool TEXT NOT NULL,
     request TEXT NOT NULL,
-    result TEXT
+    result TEXT,
+    principal TEXT NOT NULL DEFAULT 'local',
+    channel TEXT NOT NULL DEFAULT 'id'
 );
 CREATE INDEX IF NOT EXISTS audit_action ON audit (action);
 """
+# Columns added after the first release; an older file gets them on open.
+ADDED_COLUMNS = {"principal": "TEXT NOT NULL DEFAULT 'local'", "channel": "TEXT NOT NULL DEFAULT 'id'"}
 
 
 def default_audit_path() -> Path:
@@ -51,9 +56,15 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.executescript(SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
         return self._db
 
-    def _append(self, phase: str, action: str, account: str, tool: str, request: Any, result: Any) -> None:
+    def _append(
+        self, phase: str, action: str, account: str, tool: str, request: Any, result: Any, principal: str, channel: str
+    ) -> None:
         row = (
             datetime.now(UTC).isoformat(timespec="milliseconds"),
             phase,
@@ -62,18 +73,33 @@ class AuditLog:
             tool,
             json.dumps(request, sort_keys=True, default=str),
             None if result is None else json.dumps(result, sort_keys=True, default=str),
+            principal,
+            channel,
         )
         with self._lock:
             self._conn().execute(
-                "INSERT INTO audit (at, phase, action, account, tool, request, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit (at, phase, action, account, tool, request, result, principal, channel) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
 
-    def intent(self, action: str, account: str, tool: str, request: Any) -> None:
-        self._append("intent", action, account, tool, request, None)
+    def intent(
+        self, action: str, account: str, tool: str, request: Any, *, principal: str = "local", channel: str = "id"
+    ) -> None:
+        self._append("intent", action, account, tool, request, None, principal, channel)
 
-    def outcome(self, action: str, account: str, tool: str, request: Any, result: Any) -> None:
-        self._append("outcome", action, account, tool, request, result)
+    def outcome(
+        self,
+        action: str,
+        account: str,
+        tool: str,
+        request: Any,
+        result: Any,
+        *,
+        principal: str = "local",
+        channel: str = "id",
+    ) -> None:
+        self._append("outcome", action, account, tool, request, result, principal, channel)
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest executed writes, newest first, each with its outcome (or None when unknown)."""
@@ -81,7 +107,8 @@ class AuditLog:
             rows = (
                 self._conn()
                 .execute(
-                    """SELECT i.seq, i.at, i.action, i.account, i.tool, i.request, o.result, o.at
+                    """SELECT i.seq, i.at, i.action, i.account, i.tool, i.request, o.result, o.at,
+                          i.principal, i.channel
                    FROM audit i LEFT JOIN audit o ON o.action = i.action AND o.phase = 'outcome'
                    WHERE i.phase = 'intent' ORDER BY i.seq DESC LIMIT ?""",
                     (limit,),
@@ -97,8 +124,10 @@ class AuditLog:
                 "request": json.loads(request),
                 "outcome": json.loads(result) if result is not None else None,
                 "outcome_at": done_at,
+                "principal": principal,
+                "channel": channel,
             }
-            for _, at, action, account, tool, request, result, done_at in rows
+            for _, at, action, account, tool, request, result, done_at, principal, channel in rows
         ]
 
     def close(self) -> None:

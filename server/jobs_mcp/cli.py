@@ -29,7 +29,9 @@ environment:
   <PLATFORM>_<EXTRA>    further settings a platform needs, e.g. OWLMETRY_TEAM_ID
   JOBS_MCP_PROVIDERS    platforms to serve (same as --providers)
   JOBS_MCP_ACCOUNTS     TOML accounts file for several accounts (same as --accounts)
-  JOBS_MCP_TIMEOUT      seconds per HTTP call (default 30)"""
+  JOBS_MCP_TIMEOUT      seconds per HTTP call (default 30)
+  JOBS_MCP_STATE        where pending proposals live (same as --state)
+  JOBS_MCP_GATE_KEY     signing key for confirmation ids (default: generated once, kept 0600 beside the state)"""
 PROVIDERS_HELP = (
     f"platforms to serve: a comma-separated list of {PLATFORMS}, or all (default: those with credentials; "
     "with none anywhere, lytics). A platform without credentials runs on its sandbox"
@@ -60,6 +62,12 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--confirm-ttl", type=float, metavar="SECONDS", help="how long a proposal stays valid (default 600)")
     p.add_argument(
         "--audit-db", metavar="PATH", help="audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db)"
+    )
+    p.add_argument(
+        "--state",
+        metavar="SPEC",
+        help="where pending proposals live: a SQLite file (default: state.db beside the audit log, so they survive "
+        "a restart), memory, or redis://host:port/db for replicas (needs JOBS_MCP_GATE_KEY)",
     )
     p.add_argument("--sandbox-db", metavar="PATH", help="keep sandbox state in this SQLite file (default: memory)")
 
@@ -139,6 +147,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         confirm=getattr(args, "confirm", "auto"),
         confirm_ttl=getattr(args, "confirm_ttl", None),
         audit_db=getattr(args, "audit_db", None),
+        state=getattr(args, "state", None),
         sandbox_db=getattr(args, "sandbox_db", None),
     )
 

@@ -62,6 +62,9 @@ class Settings(BaseModel):
     confirm_ttl: float = Field(default=600.0, gt=0, le=86400, description="seconds a proposal stays confirmable")
     gate_key: SecretStr | None = Field(default=None, description="HMAC key for confirmation ids (shared by replicas)")
     audit_db: str | None = None
+    state: str | None = Field(
+        default=None, description="gate state store: a SQLite path (default: beside the audit log), memory, redis://"
+    )
     sandbox_db: str | None = None
 
     @property
@@ -198,6 +201,7 @@ def load_settings(
     confirm: ConfirmMode = "auto",
     confirm_ttl: float | None = None,
     audit_db: str | None = None,
+    state: str | None = None,
     sandbox_db: str | None = None,
 ) -> Settings:
     """Resolve settings from flags (keyword arguments) over environment variables."""
@@ -224,6 +228,7 @@ def load_settings(
             confirm_ttl=600.0 if confirm_ttl is None else confirm_ttl,
             gate_key=SecretStr(env["JOBS_MCP_GATE_KEY"]) if env.get("JOBS_MCP_GATE_KEY") else None,
             audit_db=audit_db or env.get("JOBS_MCP_AUDIT_DB"),
+            state=state or env.get("JOBS_MCP_STATE"),
             sandbox_db=sandbox_db,
         )
     except ValidationError as exc:

@@ -1,11 +1,11 @@
 """Confirmation ids: readable, HMAC-signed, single use.
 
 An id reads like ``pause:lytics/acme/4f2a9c0e:7c1d2e3f4a5b.mi3x2k.Qm9vZGxl...`` — what it does, to which
-account and target, then a nonce, the expiry (base-36 epoch seconds) and a signature. The signature covers
-the tool, account, target, nonce and expiry shown in the id *and* the canonical digest of the request and the
-target's version kept with the pending action, so editing any part of the id, or of the stored action,
-breaks it. The pending action lives in a ``PendingStore`` keyed by nonce; confirming takes it out atomically,
-which is what makes an id single use.
+account and target, then a nonce, the expiry (base-36 epoch seconds) and a signature. The signature covers the
+tool, account, target, nonce and expiry shown in the id *and* what is kept with the pending action: the
+canonical digest of the request, the target's version and the principal who proposed it. Editing any part of
+the id, or of the stored action, breaks it. The pending action lives in a state store (``jobs_mcp.state``)
+keyed by nonce; confirming takes it out atomically, which is what makes an id single use.
 """
 
 from __future__ import annotations
@@ -78,13 +78,24 @@ class Signer:
         expires: int,
         request_digest: str,
         version: str,
+        principal: str,
     ) -> str:
-        message = "\x1f".join((verb, provider, account, target, nonce, str(expires), request_digest, version))
+        fields = (verb, provider, account, target, nonce, str(expires), request_digest, version, principal)
+        message = "\x1f".join(fields)
         mac = hmac.new(self._key, message.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode()[:22]
 
     def new_id(
-        self, *, verb: str, provider: str, account: str, target: str, expires: int, request_digest: str, version: str
+        self,
+        *,
+        verb: str,
+        provider: str,
+        account: str,
+        target: str,
+        expires: int,
+        request_digest: str,
+        version: str,
+        principal: str,
     ) -> ConfirmationId:
         nonce = secrets.token_hex(6)
         sig = self.sign(
@@ -96,10 +107,11 @@ class Signer:
             expires=expires,
             request_digest=request_digest,
             version=version,
+            principal=principal,
         )
         return ConfirmationId(verb, provider, account, target, nonce, expires, sig)
 
-    def matches(self, cid: ConfirmationId, *, request_digest: str, version: str) -> bool:
+    def matches(self, cid: ConfirmationId, *, request_digest: str, version: str, principal: str) -> bool:
         expected = self.sign(
             verb=cid.verb,
             provider=cid.provider,
@@ -109,6 +121,7 @@ class Signer:
             expires=cid.expires,
             request_digest=request_digest,
             version=version,
+            principal=principal,
         )
         return hmac.compare_digest(expected, cid.sig)
 

@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,7 +25,8 @@ from jobs_mcp.audit import AuditLog
 from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Endpoint, Operation, OperationInput, ToolResult
-from jobs_mcp.pending import MemoryStore, PendingStore, Record
+from jobs_mcp.state import Record, StateStore
+from jobs_mcp.state.memory import MemoryStore
 from jobs_mcp.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Draft:
     target: dict[str, Any] | None
     plan: Plan
     request: dict[str, Any]
+    principal: str = "local"  # who proposed it: only they may confirm, cancel or see it
 
     @property
     def target_id(self) -> str:
@@ -136,20 +138,32 @@ class Gate:
         *,
         client: Callable[[str, str | None], ApiClient],
         audit: AuditLog,
-        store: PendingStore | None = None,
-        signer: Signer | None = None,
+        state: Callable[[], tuple[StateStore, Signer]] | None = None,
         ttl: float = 600.0,
         sandbox: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self.audit = audit
-        self.store = store or MemoryStore(clock=lambda: self.clock())
-        self.signer = signer or Signer()
+        # Opened on first use: listing tools needs no state store (start-up time), and a store may be a file.
+        self._open_state = state or (lambda: (MemoryStore(clock=lambda: self.clock()), Signer()))
+        self._state: tuple[StateStore, Signer] | None = None
         self.ttl = ttl
         self.sandbox = sandbox
         self.clock = clock
         self._ops: dict[str, Operation[Any, Any]] = {}
+
+    @property
+    def store(self) -> StateStore:
+        if self._state is None:
+            self._state = self._open_state()
+        return self._state[0]
+
+    @property
+    def signer(self) -> Signer:
+        self.store  # noqa: B018 (opens the state, which holds the signing key)
+        assert self._state is not None
+        return self._state[1]
 
     def register(self, op: Operation[Any, Any]) -> None:
         self._ops[op.name] = op
@@ -170,9 +184,12 @@ class Gate:
             raise
         return data if isinstance(data, dict) else {"value": data}
 
-    async def draft(self, op: Operation[Any, Any], args: OperationInput, api: ApiClient) -> Draft:
+    async def draft(
+        self, op: Operation[Any, Any], args: OperationInput, api: ApiClient, principal: str = "local"
+    ) -> Draft:
         """Read the target as it is now and work out the exact request; sends nothing."""
-        return self.draft_for(op, args, api, await self.current_target(op, args, api))
+        drafted = self.draft_for(op, args, api, await self.current_target(op, args, api))
+        return replace(drafted, principal=principal)
 
     def draft_for(
         self, op: Operation[Any, Any], args: OperationInput, api: ApiClient, target: dict[str, Any] | None
@@ -193,7 +210,7 @@ class Gate:
         }
         return Draft(op, args, api, target, plan, request)
 
-    def _record(self, d: Draft, action_id: str, expires: int) -> Record:
+    def _record(self, d: Draft, action_id: str, expires: int, channel: str) -> Record:
         return {
             "id": action_id,
             "tool": d.op.name,
@@ -206,6 +223,8 @@ class Gate:
             "expires": expires,
             "summary": d.plan.summary,
             "changes": [c.model_dump(mode="json") for c in d.plan.changes],
+            "principal": d.principal,
+            "channel": channel,  # how the person approves: "asked" through the client, or a confirmation "id"
         }
 
     async def issue(self, d: Draft) -> ActionResult:
@@ -219,17 +238,24 @@ class Gate:
             expires=expires,
             request_digest=canonical_digest(d.request),
             version=d.version,
+            principal=d.principal,
         )
-        record = self._record(d, str(cid), expires)
+        record = self._record(d, str(cid), expires, "id")
         await self.store.put(cid.nonce, record, expires)
         return self._proposal(d.op, d.api, record, d.target)
 
     async def reissue(
-        self, op: Operation[Any, Any], args: OperationInput, api: ApiClient, target: dict[str, Any] | None, why: str
+        self,
+        op: Operation[Any, Any],
+        args: OperationInput,
+        api: ApiClient,
+        target: dict[str, Any] | None,
+        why: str,
+        principal: str,
     ) -> ActionResult:
         """The target moved: nothing is sent; a fresh proposal against its current state comes back."""
         try:
-            redrafted = self.draft_for(op, args, api, target)
+            redrafted = replace(self.draft_for(op, args, api, target), principal=principal)
         except ToolError as exc:  # e.g. resuming a job that is running by now
             raise ToolError(f"{why}, so nothing was sent, and the action no longer applies: {exc}") from None
         fresh = await self.issue(redrafted)
@@ -259,9 +285,10 @@ class Gate:
         """The person said yes to this draft directly: send it, unless the target moved while they decided."""
         now = await self.current_target(d.op, d.args, d.api)
         if _version(d.api, now) != d.version:
-            return await self.reissue(d.op, d.args, d.api, now, "The target changed while the person decided")
+            why = "The target changed while the person decided"
+            return await self.reissue(d.op, d.args, d.api, now, why, d.principal)
         action_id = f"asked:{d.op.provider}/{d.api.account.name}/{secrets.token_hex(6)}"
-        return await self.execute(d.op, d.api, self._record(d, action_id, int(self.clock())))
+        return await self.execute(d.op, d.api, self._record(d, action_id, int(self.clock()), "asked"))
 
     def _proposal(
         self,
@@ -297,7 +324,9 @@ class Gate:
 
     # --- confirm -----------------------------------------------------------------------------------------
 
-    async def _verified(self, confirmation_id: str, account: str | None) -> tuple[ConfirmationId, Record]:
+    async def _verified(
+        self, confirmation_id: str, account: str | None, principal: str
+    ) -> tuple[ConfirmationId, Record]:
         """The pending action behind an id, or ConfirmationRefused saying exactly why not."""
         cid = ConfirmationId.parse(confirmation_id)
         record = await self.store.get(cid.nonce)
@@ -312,9 +341,15 @@ class Gate:
             raise ConfirmationRefused(
                 "Unknown confirmation id (never issued here, or lost on restart). Propose the action again."
             )
-        if not self.signer.matches(cid, request_digest=record["digest"], version=record["version"]) or record[
-            "id"
-        ] != str(cid):
+        if record.get("principal", "local") != principal:
+            # Said like an unknown id: another user's proposals are not even confirmed to exist.
+            raise ConfirmationRefused(
+                "Unknown confirmation id (never issued to you, or lost on restart). Propose the action again."
+            )
+        signed = self.signer.matches(
+            cid, request_digest=record["digest"], version=record["version"], principal=principal
+        )
+        if not signed or record["id"] != str(cid):
             raise ConfirmationRefused(
                 "This confirmation id does not match what was proposed (it was altered). "
                 "Nothing was sent. Use the id exactly as the proposal gave it."
@@ -330,10 +365,14 @@ class Gate:
         return cid, record
 
     async def confirm(
-        self, confirmation_id: str, typed_job_id: str | None = None, account: str | None = None
+        self,
+        confirmation_id: str,
+        typed_job_id: str | None = None,
+        account: str | None = None,
+        principal: str = "local",
     ) -> ActionResult:
         try:
-            cid, record = await self._verified(confirmation_id, account)
+            cid, record = await self._verified(confirmation_id, account, principal)
         except ConfirmationRefused as exc:
             raise ToolError(str(exc)) from None
         op = self._ops[record["tool"]]
@@ -350,14 +389,15 @@ class Gate:
         if await self.store.take(cid.nonce) is None:
             raise ToolError("This confirmation id was already used. Nothing was sent.")
         if _version(api, target) != record["version"]:
-            return await self.reissue(op, args, api, target, "The target changed since the proposal")
+            return await self.reissue(op, args, api, target, "The target changed since the proposal", principal)
         return await self.execute(op, api, record)
 
     async def execute(self, op: Operation[Any, Any], api: ApiClient, record: Record) -> ActionResult:
         """Send the recorded request once, with an audit record before and after."""
         request = record["request"]
         shown = self._planned(api, request).model_dump(mode="json")
-        self.audit.intent(record["id"], record["account"], record["tool"], shown)
+        who = {"principal": record.get("principal", "local"), "channel": record.get("channel", "id")}
+        self.audit.intent(record["id"], record["account"], record["tool"], shown, **who)
         base = {
             "sandbox": api.account.sandbox,
             "platform": api.platform,
@@ -381,13 +421,13 @@ class Gate:
                 outcome = await self._check_created(op, api, record, base, finder, str(exc))
             else:
                 outcome = ActionResult(**base, status="failed" if exc.status else "unknown", next_step=str(exc))
-            self.audit.outcome(record["id"], record["account"], record["tool"], shown, outcome.model_dump(mode="json"))
+            result = outcome.model_dump(mode="json")
+            self.audit.outcome(record["id"], record["account"], record["tool"], shown, result, **who)
             return outcome
         target = data if isinstance(data, dict) else None
         outcome = ActionResult(**base, status="executed", target=target, next_step="Done. Tell the person the result.")
-        self.audit.outcome(
-            record["id"], record["account"], record["tool"], shown, {"status": "executed", "target": target}
-        )
+        executed = {"status": "executed", "target": target}
+        self.audit.outcome(record["id"], record["account"], record["tool"], shown, executed, **who)
         return outcome
 
     async def _check_created(
@@ -425,9 +465,9 @@ class Gate:
             "(checked), so nothing was created. It is safe to propose it again.",
         )
 
-    async def cancel(self, confirmation_id: str) -> ActionResult:
+    async def cancel(self, confirmation_id: str, principal: str = "local") -> ActionResult:
         try:
-            cid, record = await self._verified(confirmation_id, None)
+            cid, record = await self._verified(confirmation_id, None, principal)
         except ConfirmationRefused as exc:
             raise ToolError(str(exc)) from None
         await self.store.take(cid.nonce)
@@ -441,9 +481,9 @@ class Gate:
             next_step="Cancelled; nothing was sent.",
         )
 
-    async def pending(self) -> PendingList:
+    async def pending(self, principal: str = "local") -> PendingList:
         actions = []
-        for record in sorted(await self.store.all(), key=lambda r: r["expires"]):
+        for record in sorted(await self.store.all(principal), key=lambda r: r["expires"]):
             op = self._ops.get(record["tool"])
             if op is None:
                 continue

@@ -7,6 +7,7 @@ so one ``Runtime`` can serve many sessions (in-memory tests open several) withou
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import Gate
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
 from jobs_mcp.registry import provider
+from jobs_mcp.state import KeyFileError, StateStore, StateUnavailable, load_or_create_key, open_store
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient, RetryPolicy
@@ -48,14 +50,38 @@ class Runtime:
         self.policy = policy  # None: the ApiClient default
         self._sandbox_apps = dict(sandbox_apps or {})
         self._clients: dict[tuple[str, str], ApiClient] = {}
-        key = settings.gate_key.get_secret_value().encode() if settings.gate_key else None
+        audit = AuditLog(settings.audit_db)
         self.gate = Gate(
             client=self.client,
-            audit=AuditLog(settings.audit_db),
-            signer=Signer(key),
+            audit=audit,
+            state=lambda: self._open_state(audit.path.parent),
             ttl=settings.confirm_ttl,
             sandbox=settings.sandbox,
         )
+
+    def _open_state(self, beside: Path) -> tuple[StateStore, Signer]:
+        """The gate's state store and signing key. A local store keeps its key in a 0600 file beside it, so ids
+        survive a restart; replicas sharing Redis must share JOBS_MCP_GATE_KEY."""
+        spec = self.settings.state
+        try:
+            store = open_store(spec, default_dir=beside, clock=lambda: self.gate.clock())
+        except (ValueError, StateUnavailable) as exc:
+            raise ToolError(f"The confirmation state store cannot be opened: {exc}") from None
+        if self.settings.gate_key is not None:
+            key = self.settings.gate_key.get_secret_value().encode()
+        elif spec and spec.startswith(("redis://", "rediss://")):
+            raise ToolError(
+                "Replicas sharing Redis need one signing key: set JOBS_MCP_GATE_KEY (the same on every replica) "
+                "and restart. Nothing was sent."
+            )
+        elif spec == "memory":
+            key = secrets.token_bytes(32)
+        else:
+            try:
+                key = load_or_create_key(beside / "gate.key")
+            except KeyFileError as exc:
+                raise ToolError(str(exc)) from None
+        return store, Signer(key)
 
     def accounts(self, provider_name: str) -> tuple[str, ...]:
         """The names of a provider's accounts (a tool takes ``account`` only when there are several)."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, OperationInput, ToolResult
+from jobs_mcp.principal import current_principal
 from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
 
@@ -116,7 +117,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         args, account = _split(op, kwargs)
         call = await runtime.checked_call(op, args, runtime.client(op.provider, account))
-        return await gate.draft(op, args, call.api)
+        return await gate.draft(op, args, call.api, current_principal())
 
     _with_signature(draft, f"{op.name}_draft", params, Draft)
 
