@@ -39,6 +39,7 @@ class Sandbox:
         timeout: float = 30.0,
         read_only: bool = False,
         confirm: str = "auto",
+        allow_high_risk_ids: bool = False,
     ) -> None:
         self.provider = registry.provider(provider)
         self.faults = FaultInjector()
@@ -51,6 +52,7 @@ class Sandbox:
             timeout=timeout,
             read_only=read_only,
             confirm=confirm,  # type: ignore[arg-type]
+            allow_high_risk_ids=allow_high_risk_ids,
             audit_db=str(audit),
         )
         self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={provider: self.app})

@@ -3,13 +3,22 @@ without it gets the token handshake (or a clear refusal under --confirm elicit).
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import ElicitResult
+from mcp.types import (
+    ClientCapabilities,
+    ElicitationCapability,
+    ElicitResult,
+    FormElicitationCapability,
+    UrlElicitationCapability,
+)
 
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
+from jobs_mcp.tools import client_can_elicit
 from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
@@ -58,17 +67,49 @@ async def test_decline_cancel_or_no_sends_nothing(mode: str, action: str, conten
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_kill_by_elicitation_needs_the_typed_id(mode: str) -> None:
+async def test_kill_by_elicitation_needs_the_code_only_the_person_saw(mode: str) -> None:
+    """The typed-back check asks for a code shown in the question alone: the job ID the model passed is not it."""
     sandbox = Sandbox()
-    wrong = answering("accept", {"typed_job_id": "0" * 32})
-    async with Client(sandbox.server, mode=mode, elicitation_callback=wrong) as client:
+    model_guess = answering("accept", {"code": FACEBOOK_EXPORT_ID})
+    async with Client(sandbox.server, mode=mode, elicitation_callback=model_guess) as client:
         result = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
     assert result.structured_content["status"] == "declined" and writes(sandbox) == 0  # type: ignore[index]
-    assert "PERMANENT" in wrong.asked[0]
-    right = answering("accept", {"typed_job_id": FACEBOOK_EXPORT_ID})
-    async with Client(sandbox.server, mode=mode, elicitation_callback=right) as client:
+    question = model_guess.asked[0]
+    assert "PERMANENT" in question
+    code = re.search(r"type this code: ([A-Z2-7]{6})", question).group(1)  # type: ignore[union-attr]
+    assert code not in text_of(result) and "confirmation_id" not in text_of(result)
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        shown = re.search(r"type this code: ([A-Z2-7]{6})", params.message).group(1)  # type: ignore[union-attr]
+        return ElicitResult(action="accept", content={"code": shown.lower()})
+
+    async with Client(sandbox.server, mode=mode, elicitation_callback=person) as client:
         result = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
     assert result.structured_content["status"] == "executed" and writes(sandbox) == 1  # type: ignore[index]
+    assert sandbox.runtime.gate.audit.recent()[0]["channel"] == "asked"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_approval_is_read_strictly(mode: str) -> None:
+    sandbox = Sandbox()
+    async with Client(sandbox.server, mode=mode, elicitation_callback=answering("accept", {"approve": "yes"})) as c:
+        result = await c.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert (result.is_error or result.structured_content["status"] == "declined") and writes(sandbox) == 0  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("elicitation", "asks"),
+    [
+        (None, False),
+        (ElicitationCapability(), True),  # a bare capability (before modes existed) means form
+        (ElicitationCapability(form=FormElicitationCapability()), True),
+        (ElicitationCapability(url=UrlElicitationCapability()), False),  # URL only: a proposal, never an error
+        (ElicitationCapability(form=FormElicitationCapability(), url=UrlElicitationCapability()), True),
+    ],
+)
+def test_which_clients_can_be_asked(elicitation: ElicitationCapability | None, asks: bool) -> None:
+    context = SimpleNamespace(client_capabilities=ClientCapabilities(elicitation=elicitation))
+    assert client_can_elicit(context) is asks  # type: ignore[arg-type]
 
 
 async def test_client_without_elicitation_gets_a_proposal() -> None:
@@ -117,3 +158,32 @@ async def test_job_changed_while_the_person_decided(mode: str) -> None:
     # 2026 protocol the draft is re-read on the answering round; on legacy the re-read happens after the yes.)
     assert result.is_error and "Cannot bounce" in text_of(result) and "it is paused" in text_of(result)
     assert sandbox.hits("POST", "/v2/job/*/bounce") == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_stale_answer_never_carries_a_confirmation_id(mode: str) -> None:
+    """The person was asked, so a target that changed meanwhile gets a fresh question, never an id to confirm."""
+    import httpx
+
+    from jobs_mcp.sandbox import SandboxTransport
+
+    sandbox = Sandbox()
+
+    async def edit_then_accept(_context: Any, _params: Any) -> ElicitResult:
+        async with httpx.AsyncClient(
+            transport=SandboxTransport(sandbox.app), base_url="http://x", headers={"Authorization": "t"}
+        ) as http:
+            job = (await http.get(f"/v2/job/{HEALTHY_EXPORT_ID}")).json()["data"]
+            body = {"name": job["name"], "config": job["config"], "description": "edited meanwhile"}
+            await http.put(f"/v2/job/{job['workflow'].replace('_', '-')}/{HEALTHY_EXPORT_ID}", json=body)
+        return ElicitResult(action="accept", content={"approve": True})
+
+    async with Client(sandbox.server, mode=mode, elicitation_callback=edit_then_accept) as client:
+        result = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    if result.is_error:  # on the 2026 protocol the draft may be re-read on the answering round instead
+        return
+    assert result.structured_content["status"] in ("stale", "executed")  # type: ignore[index]
+    if result.structured_content["status"] == "stale":  # type: ignore[index]
+        assert result.structured_content["confirmation_id"] is None  # type: ignore[index]
+        assert sandbox.hits("POST", "/v2/job/*/pause") == 0
+    assert await sandbox.runtime.gate.store.all() == []

@@ -94,8 +94,12 @@ async def test_cancel_drops_the_proposal(client: Client, sandbox: Sandbox) -> No
     proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
     cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
     pending = await client.call_tool("list_pending_actions", {})
-    assert [a["confirmation_id"] for a in pending.structured_content["actions"]] == [cid]  # type: ignore[index]
-    cancelled = await client.call_tool("cancel_action", {"confirmation_id": cid})
+    handles = [a["confirmation_id"] for a in pending.structured_content["actions"]]  # type: ignore[index]
+    assert handles == [cid.rsplit(".", 2)[0]], "the list names proposals by handle, never by a confirming id"
+    assert cid not in text_of(pending)
+    handle_confirm = await client.call_tool("confirm_action", {"confirmation_id": handles[0]})
+    assert handle_confirm.is_error and writes(sandbox) == 0
+    cancelled = await client.call_tool("cancel_action", {"confirmation_id": handles[0]})
     assert cancelled.structured_content["status"] == "cancelled"  # type: ignore[index]
     refused = await client.call_tool("confirm_action", {"confirmation_id": cid})
     assert refused.is_error and writes(sandbox) == 0
@@ -117,7 +121,21 @@ async def test_changed_target_gets_a_fresh_proposal(client: Client, sandbox: San
     assert await job_status(client, HEALTHY_EXPORT_ID) == "running"
 
 
-async def test_kill_needs_the_typed_job_id(client: Client, sandbox: Sandbox) -> None:
+async def test_high_risk_is_not_proposed_with_an_id_by_default(client: Client, sandbox: Sandbox) -> None:
+    """The model can call confirm_action itself, so a permanent action needs the person's own yes (elicitation)."""
+    refused = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
+    assert refused.is_error and "high-risk" in text_of(refused) and "--allow-high-risk-ids" in text_of(refused)
+    assert "confirmation_id" not in text_of(refused) and writes(sandbox) == 0
+    assert await sandbox.runtime.gate.store.all() == []
+
+
+async def test_kill_needs_the_typed_job_id_when_ids_are_allowed() -> None:
+    sandbox = Sandbox(allow_high_risk_ids=True)
+    async with Client(sandbox.server) as client:
+        await _kill_with_typed_id(client, sandbox)
+
+
+async def _kill_with_typed_id(client: Client, sandbox: Sandbox) -> None:
     proposal = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
     p = proposal.structured_content
     assert p is not None and p["risk"]["irreversible"] is True and p["requires_typed_id"] is True
@@ -271,10 +289,11 @@ async def test_proposals_belong_to_their_principal(sandbox: Sandbox) -> None:
     cid = proposal.confirmation_id
     assert cid is not None
     assert (await gate.pending("bob")).actions == []
-    assert [a.confirmation_id for a in (await gate.pending("alice")).actions] == [cid]
-    for attempt in (gate.confirm(cid, principal="bob"), gate.cancel(cid, principal="bob")):
-        with pytest.raises(ToolError, match="Unknown confirmation id"):
-            await attempt
+    assert [a.confirmation_id for a in (await gate.pending("alice")).actions] == [cid.rsplit(".", 2)[0]]
+    with pytest.raises(ToolError, match="Unknown confirmation id"):
+        await gate.confirm(cid, principal="bob")
+    with pytest.raises(ToolError, match="No pending proposal of yours"):
+        await gate.cancel(cid, principal="bob")
     assert writes(sandbox) == 0
     done = await gate.confirm(cid, principal="alice")
     assert done.status == "executed" and writes(sandbox) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import sys
@@ -31,20 +30,12 @@ environment:
   JOBS_MCP_ACCOUNTS     TOML accounts file for several accounts (same as --accounts)
   JOBS_MCP_TIMEOUT      seconds per HTTP call (default 30)
   JOBS_MCP_STATE        where pending proposals live (same as --state)
-  JOBS_MCP_GATE_KEY     signing key for confirmation ids (default: generated once, kept 0600 beside the state)"""
+  JOBS_MCP_GATE_KEY     signing key for confirmation ids (default: generated once, kept 0600 beside the state)
+  JOBS_MCP_AUTH_TOKENS  bearer tokens file for --http (same as --auth-tokens)"""
 PROVIDERS_HELP = (
     f"platforms to serve: a comma-separated list of {PLATFORMS}, or all (default: those with credentials; "
     "with none anywhere, lytics). A platform without credentials runs on its sandbox"
 )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _server_options(p: argparse.ArgumentParser) -> None:
@@ -58,6 +49,12 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="how writes are approved: elicit asks the person through the client; token returns a proposal with a "
         "confirmation id for confirm_action; auto (default) elicits where the client can, else uses the token",
+    )
+    p.add_argument(
+        "--allow-high-risk-ids",
+        action="store_true",
+        help="let high-risk actions (kill, delete, batch) be approved with a confirmation id when the client cannot "
+        "ask the person; weaker: the model could call confirm_action itself (a warning is logged at start-up)",
     )
     p.add_argument("--confirm-ttl", type=float, metavar="SECONDS", help="how long a proposal stays valid (default 600)")
     p.add_argument(
@@ -86,13 +83,56 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="run the MCP server (stdio by default; what Claude Desktop and Claude Code launch)",
-        description="Run the MCP server. stdio by default; --http serves streamable HTTP on loopback.",
+        description="Run the MCP server. stdio by default; --http serves streamable HTTP (sessions by default, "
+        "--stateless for replicas; bearer tokens required off loopback).",
         epilog=ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (loopback only; default 127.0.0.1)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1; any other needs --auth-tokens)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="no HTTP sessions, for replicas behind a load balancer (2025-era clients then approve with "
+        "confirmation ids instead of being asked through elicitation)",
+    )
+    serve.add_argument(
+        "--auth-tokens",
+        metavar="FILE",
+        help="bearer tokens file: one 'principal token' line each (token may be sha256:<hex>; # comments); "
+        "required off loopback (default: $JOBS_MCP_AUTH_TOKENS)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host clients use to reach the server (repeatable; turns Host/Origin checks on for it)",
+    )
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser Origin allowed to call the server, e.g. https://app.example.com (repeatable)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=int,
+        default=120,
+        metavar="N",
+        help="HTTP requests per minute per principal (default 120; 0 turns it off)",
+    )
+    serve.add_argument(
+        "--max-body-size",
+        type=int,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="largest HTTP request body accepted (default 1 MiB)",
+    )
     _server_options(serve)
 
     demo = sub.add_parser(
@@ -145,6 +185,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         timeout=getattr(args, "timeout", None),
         read_only=getattr(args, "read_only", False),
         confirm=getattr(args, "confirm", "auto"),
+        allow_high_risk_ids=getattr(args, "allow_high_risk_ids", False),
         confirm_ttl=getattr(args, "confirm_ttl", None),
         audit_db=getattr(args, "audit_db", None),
         state=getattr(args, "state", None),
@@ -162,13 +203,29 @@ def _serve(args: argparse.Namespace) -> None:
             log.warning(
                 "%s: no %s set, serving its embedded sandbox (simulated data)", name, f"{name.upper()}_API_TOKEN"
             )
-    server = build_server(settings)
+    if settings.allow_high_risk_ids:
+        log.warning(
+            "--allow-high-risk-ids: permanent and bulk actions may be approved with confirmation ids; a model could "
+            "confirm them itself. Rely on your client's tool-approval prompt for confirm_action."
+        )
     if not args.http:
-        server.run()
+        build_server(settings).run()
         return
-    if not _loopback(args.host):
-        raise ConfigError(f"--host {args.host} is not a loopback address; this version serves HTTP on loopback only")
-    server.run(transport="streamable-http", host=args.host, port=args.port, stateless_http=True)
+    from jobs_mcp.remote import HttpOptions, serve_http
+
+    if args.rate_limit < 0 or args.max_body_size < 1024:
+        raise ConfigError("--rate-limit must be 0 or more and --max-body-size at least 1024")
+    options = HttpOptions(
+        host=args.host,
+        port=args.port,
+        stateless=args.stateless,
+        auth_tokens=args.auth_tokens,
+        allowed_hosts=tuple(args.allowed_host),
+        allowed_origins=tuple(args.allowed_origin),
+        rate_limit=args.rate_limit,
+        max_body=args.max_body_size,
+    )
+    serve_http(settings, options)
 
 
 def _sandbox(args: argparse.Namespace) -> None:

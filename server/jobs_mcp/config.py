@@ -59,6 +59,9 @@ class Settings(BaseModel):
     timeout: float = Field(default=30.0, gt=0, le=600, description="seconds per HTTP call")
     read_only: bool = False
     confirm: ConfirmMode = "auto"
+    allow_high_risk_ids: bool = Field(
+        default=False, description="let high-risk actions be approved by confirmation id (the model could confirm)"
+    )
     confirm_ttl: float = Field(default=600.0, gt=0, le=86400, description="seconds a proposal stays confirmable")
     gate_key: SecretStr | None = Field(default=None, description="HMAC key for confirmation ids (shared by replicas)")
     audit_db: str | None = None
@@ -199,6 +202,7 @@ def load_settings(
     timeout: float | None = None,
     read_only: bool = False,
     confirm: ConfirmMode = "auto",
+    allow_high_risk_ids: bool = False,
     confirm_ttl: float | None = None,
     audit_db: str | None = None,
     state: str | None = None,
@@ -225,6 +229,7 @@ def load_settings(
             timeout=30.0 if timeout is None else timeout,
             read_only=read_only,
             confirm=confirm,
+            allow_high_risk_ids=allow_high_risk_ids,
             confirm_ttl=600.0 if confirm_ttl is None else confirm_ttl,
             gate_key=SecretStr(env["JOBS_MCP_GATE_KEY"]) if env.get("JOBS_MCP_GATE_KEY") else None,
             audit_db=audit_db or env.get("JOBS_MCP_AUDIT_DB"),

@@ -19,10 +19,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-_ID = re.compile(
+_HEAD = (
     r"^(?P<verb>[a-z_]{1,20}):(?P<provider>[a-z]{1,20})/(?P<account>[A-Za-z0-9_-]{1,40})/(?P<target>[A-Za-z0-9_-]{1,40})"
-    r":(?P<nonce>[0-9a-f]{12})\.(?P<exp>[0-9a-z]{1,10})\.(?P<sig>[A-Za-z0-9_-]{22})$"
+    r":(?P<nonce>[0-9a-f]{12})"
 )
+_ID = re.compile(_HEAD + r"\.(?P<exp>[0-9a-z]{1,10})\.(?P<sig>[A-Za-z0-9_-]{22})$")
+_HANDLE = re.compile(_HEAD + "$")
 
 
 class ConfirmationRefused(Exception):
@@ -46,8 +48,12 @@ class ConfirmationId:
     sig: str
 
     def __str__(self) -> str:
-        head = f"{self.verb}:{self.provider}/{self.account}/{self.target}"
-        return f"{head}:{self.nonce}.{_b36(self.expires)}.{self.sig}"
+        return f"{self.handle}.{_b36(self.expires)}.{self.sig}"
+
+    @property
+    def handle(self) -> str:
+        """The id without its expiry and signature: names a proposal (to list or cancel it), cannot confirm it."""
+        return f"{self.verb}:{self.provider}/{self.account}/{self.target}:{self.nonce}"
 
     @classmethod
     def parse(cls, text: str) -> ConfirmationId:
@@ -59,6 +65,12 @@ class ConfirmationId:
             )
         p = match.groupdict()
         return cls(p["verb"], p["provider"], p["account"], p["target"], p["nonce"], int(p["exp"], 36), p["sig"])
+
+
+def nonce_of(text: str) -> str | None:
+    """The nonce of a full id or of a handle; None when the text is neither."""
+    match = _ID.match(text.strip()) or _HANDLE.match(text.strip())
+    return match.group("nonce") if match else None
 
 
 class Signer:
@@ -110,6 +122,12 @@ class Signer:
             principal=principal,
         )
         return ConfirmationId(verb, provider, account, target, nonce, expires, sig)
+
+    def code(self, text: str, length: int = 6) -> str:
+        """A short code derived from ``text`` that only this key can make (typed back by the person for a
+        permanent action; derived, not random, so asking twice about the same request shows the same code)."""
+        mac = hmac.new(self._key, b"code\x1f" + text.encode(), hashlib.sha256).digest()
+        return base64.b32encode(mac).decode()[:length]
 
     def matches(self, cid: ConfirmationId, *, request_digest: str, version: str, principal: str) -> bool:
         expected = self.sign(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from jobs_mcp.audit import AuditLog
-from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest
+from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest, nonce_of
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Endpoint, Operation, OperationInput, ToolResult
 from jobs_mcp.state import Record, StateStore
@@ -121,6 +122,8 @@ class WriteSpec:
     typed_confirmation: bool = False  # the person must type the target's ID back (kill)
     refuse: Callable[[Any, dict[str, Any] | None], str | None] | None = None  # a reason not to propose at all
     find_created: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
+    # A target that one GET cannot show (e.g. a pipeline and its jobs): read by this instead of ``target``.
+    read_target: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
 
 
 def _version(api: ApiClient, target: dict[str, Any] | None) -> str:
@@ -174,9 +177,12 @@ class Gate:
         self, op: Operation[Any, Any], args: OperationInput, api: ApiClient
     ) -> dict[str, Any] | None:
         spec = _spec(op)
-        if spec.target is None:
+        if spec.target is None and spec.read_target is None:
             return None
         try:
+            if spec.read_target is not None:
+                return await spec.read_target(api, args)
+            assert spec.target is not None
             data = await api.request("GET", spec.target.path_for(args))
         except ApiError as exc:
             if exc.status == 404:
@@ -234,7 +240,7 @@ class Gate:
             verb=_spec(d.op).verb,
             provider=d.op.provider,
             account=d.api.account.name,
-            target=d.target_id[:8],
+            target=re.sub(r"[^A-Za-z0-9_-]", "-", d.target_id)[:8],
             expires=expires,
             request_digest=canonical_digest(d.request),
             version=d.version,
@@ -278,15 +284,29 @@ class Gate:
     def declined(self, d: Draft, typed_wrong: bool = False) -> ActionResult:
         result = self.preview(d)
         result.status = "declined"
-        result.next_step = ("The typed ID did not match the job, so " if typed_wrong else "") + "nothing was sent."
+        result.next_step = ("The typed code did not match, so " if typed_wrong else "") + "nothing was sent."
         return result
 
+    def challenge(self, d: Draft) -> str:
+        """The code a person types back to approve a permanent action: shown only in the question put to them."""
+        return self.signer.code(canonical_digest([d.op.name, d.api.account.name, d.request]))
+
     async def run_approved(self, d: Draft) -> ActionResult:
-        """The person said yes to this draft directly: send it, unless the target moved while they decided."""
+        """The person said yes to this draft directly: send it, unless the target moved while they decided. Then
+        nothing is sent and no confirmation id is issued either: this person is asked, so the tool asks again."""
         now = await self.current_target(d.op, d.args, d.api)
         if _version(d.api, now) != d.version:
-            why = "The target changed while the person decided"
-            return await self.reissue(d.op, d.args, d.api, now, why, d.principal)
+            try:
+                redrafted = self.draft_for(d.op, d.args, d.api, now)
+            except ToolError as exc:
+                raise ToolError(f"The target changed while the person decided, so nothing was sent: {exc}") from None
+            stale = self.preview(redrafted)
+            stale.status = "stale"
+            stale.next_step = (
+                "The target changed while the person decided, so nothing was sent. Above is what the action would "
+                "do now; call the tool again to ask them about it."
+            )
+            return stale
         action_id = f"asked:{d.op.provider}/{d.api.account.name}/{secrets.token_hex(6)}"
         return await self.execute(d.op, d.api, self._record(d, action_id, int(self.clock()), "asked"))
 
@@ -299,7 +319,7 @@ class Gate:
     ) -> ActionResult:
         spec = _spec(op)
         typed = spec.typed_confirmation
-        how = f'confirm_action(confirmation_id="{record["id"]}"' + (', typed_job_id="<the job ID>")' if typed else ")")
+        how = f'confirm_action(confirmation_id="{record["id"]}"' + (', typed_job_id="<the ID>")' if typed else ")")
         return ActionResult(
             sandbox=api.account.sandbox,
             platform=api.platform,
@@ -466,11 +486,15 @@ class Gate:
         )
 
     async def cancel(self, confirmation_id: str, principal: str = "local") -> ActionResult:
-        try:
-            cid, record = await self._verified(confirmation_id, None, principal)
-        except ConfirmationRefused as exc:
-            raise ToolError(str(exc)) from None
-        await self.store.take(cid.nonce)
+        """Drop a proposal, named by its id or by the handle list_pending_actions shows; nothing is sent."""
+        nonce = nonce_of(confirmation_id)
+        record = await self.store.get(nonce) if nonce else None
+        if nonce is None or record is None or record.get("principal", "local") != principal:
+            raise ToolError(
+                "No pending proposal of yours has that id (already confirmed, cancelled, expired, or never issued). "
+                "list_pending_actions shows what is waiting."
+            )
+        await self.store.take(nonce)
         api = self._client(self._ops[record["tool"]].provider, record["account"])
         return ActionResult(
             sandbox=api.account.sandbox,
@@ -488,7 +512,11 @@ class Gate:
             if op is None:
                 continue
             api = self._client(op.provider, record["account"])
-            actions.append(self._proposal(op, api, record, None))
+            listed = self._proposal(op, api, record, None)
+            # A handle, not the id: the list must not hand out something that confirms.
+            listed.confirmation_id = ConfirmationId.parse(record["id"]).handle
+            listed.next_step = "Waiting for the person. cancel_action(confirmation_id=<this handle>) drops it."
+            actions.append(listed)
         return PendingList(sandbox=self.sandbox, actions=actions)
 
 
@@ -526,7 +554,8 @@ def render_action(result: ActionResult) -> str:
             lines.append("body: " + one_line(json.dumps(result.request.body, sort_keys=True), 600))
     if result.target is not None and result.status == "executed":
         state = {k: result.target.get(k) for k in ("id", "name", "status") if k in result.target}
-        lines.append("now: " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in state.items()))
+        if state:  # e.g. OwlMetry's cancel answers only {"cancelled": true}
+            lines.append("now: " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in state.items()))
     if result.confirmation_id and result.status in ("proposed", "stale"):
         lines.append(f"confirmation_id: {result.confirmation_id} (expires {result.expires_at})")
     if result.next_step:

@@ -13,7 +13,8 @@ import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,28 @@ class ApiClient:
                 await self._sleep(self.policy.backoff * attempt["server"])
                 continue
             return self._payload(response, where)
+
+    @asynccontextmanager
+    async def stream(
+        self, path: str, *, params: Mapping[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """A GET whose answer is read as it arrives (an event stream the caller stops reading when it has enough).
+        Errors are explained as ``fetch`` explains them; nothing is retried."""
+        where = f"GET {path}"
+        request = self._client.build_request("GET", path, params=params, headers={"Accept": "text/event-stream"})
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise ApiError(f"{self.platform} did not start answering {where} in time. Try again shortly.") from None
+        except httpx.TransportError as exc:
+            raise ApiError(f"Cannot read {where} from {self.platform} ({type(exc).__name__}). Try again.") from None
+        try:
+            if response.status_code >= 400:
+                await response.aread()
+                self._payload(response, where)  # raises the explained error
+            yield response
+        finally:
+            await response.aclose()
 
     def url_for(self, path: str, params: Mapping[str, str] | None = None) -> str:
         """The full URL a call would use (for proposals and audit; it never holds a credential)."""

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 PROVIDERS: dict[str, str] = {
     "lytics": "jobs_mcp.providers.lytics",
+    "arroyo": "jobs_mcp.providers.arroyo",
+    "owlmetry": "jobs_mcp.providers.owlmetry",
+    "wiserows": "jobs_mcp.providers.wiserows",
 }
 
 

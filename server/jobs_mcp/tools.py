@@ -19,7 +19,7 @@ from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, OperationInput, ToolResult
@@ -91,11 +91,12 @@ def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 
 
 class Approve(BaseModel):
-    approve: bool = Field(title="Send this request now?", description="Yes sends exactly the request shown.")
+    # Strict: only a real true approves ("yes", 1 or "true" as text are not a person's yes).
+    approve: StrictBool = Field(title="Send this request now?", description="Yes sends exactly the request shown.")
 
 
-class ApproveByTypingId(BaseModel):
-    typed_job_id: str = Field(title="Type the ID to confirm", description="This cannot be undone.")
+class ApproveByTypingCode(BaseModel):
+    code: str = Field(title="Type the code shown above to confirm", description="This cannot be undone.")
 
 
 class UseTokenHandshake(BaseModel):
@@ -103,14 +104,25 @@ class UseTokenHandshake(BaseModel):
 
 
 def client_can_elicit(ctx: Context) -> bool:
+    """Whether the client can put a form question to its user (a client declaring only URL mode cannot)."""
     caps = ctx.client_capabilities
-    return caps is not None and caps.elicitation is not None
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+HIGH_RISK_NEEDS_A_PERSON = (
+    "Nothing was proposed: {summary} is high-risk (permanent, or many items at once), so it needs the person's own "
+    "yes through their client, and this client cannot ask them (it does not support elicitation). Do it in a client "
+    "that can ask (e.g. Claude Code or the MCP Inspector), or have the server's operator allow confirmation ids for "
+    "high-risk actions (--allow-high-risk-ids), knowing the model could then confirm them itself."
+)
 
 
 def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     assert op.write is not None
     gate = runtime.gate
     typed = op.write.typed_confirmation
+    high_risk = op.write.risk.level == "high"
     params = argument_parameters(op, runtime.accounts(op.provider))
     platform = provider(op.provider).title
 
@@ -122,17 +134,21 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     _with_signature(draft, f"{op.name}_draft", params, Draft)
 
     async def approval(ctx: Context, drafted: Annotated[Draft, Resolve(draft)]) -> Any:
-        mode = runtime.settings.confirm
-        if mode == "token" or (mode == "auto" and not client_can_elicit(ctx)):
-            return UseTokenHandshake()
-        if not client_can_elicit(ctx):
+        settings = runtime.settings
+        can_ask = client_can_elicit(ctx)
+        if settings.confirm == "elicit" and not can_ask:
             raise ToolError(
                 "This server is set to confirm writes by asking the person (--confirm elicit), but this client "
                 "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
             )
-        preview = gate.preview(drafted)
-        ask = render_action(preview) + ("\nType the target's ID to confirm; this cannot be undone." if typed else "")
-        return Elicit(ask, ApproveByTypingId if typed else Approve)
+        if settings.confirm == "token" or not can_ask:
+            if high_risk and not settings.allow_high_risk_ids:
+                raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
+            return UseTokenHandshake()
+        ask = render_action(gate.preview(drafted))
+        if typed:  # the code is in the question only: the model never sees it, so it cannot type it for them
+            ask += f"\nThis cannot be undone. To confirm, type this code: {gate.challenge(drafted)}"
+        return Elicit(ask, ApproveByTypingCode if typed else Approve)
 
     # Real objects, not the strings of postponed annotations: `draft` is local, so it cannot be looked up later.
     approval.__annotations__ = {"ctx": Context, "drafted": Annotated[Draft, Resolve(draft)], "return": Any}
@@ -147,10 +163,10 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
         data = answer.data if isinstance(answer, AcceptedElicitation) else None
         if isinstance(data, UseTokenHandshake):
             result = await gate.issue(drafted)
-        elif _approved(data, drafted.target):
+        elif _approved(data, gate.challenge(drafted) if typed else ""):
             result = await gate.run_approved(drafted)
         else:
-            result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingId))
+            result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingCode))
         return tool_result(result, render_action(result), platform)
 
     resolved = [
@@ -161,9 +177,9 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     return tool
 
 
-def _approved(data: Any, target: dict[str, Any] | None) -> bool:
+def _approved(data: Any, code: str) -> bool:
     if isinstance(data, Approve):
-        return data.approve
-    if isinstance(data, ApproveByTypingId):
-        return data.typed_job_id.strip().lower() == str((target or {}).get("id", "")).lower()
+        return data.approve is True
+    if isinstance(data, ApproveByTypingCode):
+        return bool(code) and data.code.strip().upper() == code
     return False

@@ -1,0 +1,362 @@
+"""Serving the MCP server over streamable HTTP, safely enough to leave a port open.
+
+- Sessions by default, so a 2025-era client can be asked to approve through elicitation; ``stateless`` for
+  load balancers (approvals then fall back to confirmation ids for those clients).
+- Bearer tokens from a file (``principal token`` per line, or ``principal sha256:<hex>``), held only as SHA-256
+  digests and compared in constant time; the token's principal owns the proposals made with it. Required on any
+  non-loopback bind.
+- Host and Origin allowlists on every loopback address and on named hosts; a request-body limit; a per-principal
+  rate limit counted in the gate's state store (so replicas share it); ``/healthz`` and ``/readyz``.
+- Replicas: the sealed ``requestState`` of a multi-round ``Resolve`` is keyed from ``JOBS_MCP_GATE_KEY``, so a
+  retry may land on any replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import re
+import stat
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcp.server import MCPServer
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jobs_mcp.config import ConfigError, Settings
+from jobs_mcp.principal import bind_session
+from jobs_mcp.runtime import Runtime
+from jobs_mcp.state import window_of
+
+log = logging.getLogger(__name__)
+
+MCP_PATH = "/mcp"
+TOKENS_ENV = "JOBS_MCP_AUTH_TOKENS"
+DEFAULT_RATE_LIMIT = 120
+DEFAULT_MAX_BODY = 1024 * 1024
+RATE_WINDOW = 60.0
+PRINCIPAL = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+SHA256 = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
+MIN_TOKEN = 16
+LOOPBACK_NAMES = ("localhost",)
+WILDCARDS = ("0.0.0.0", "::", "")
+AUTH_HINT = (
+    "Create a tokens file with one 'principal token' line per client (a token of 16+ random characters, or "
+    "'sha256:<hex digest>' of it), e.g. `printf 'alice %s\\n' \"$(openssl rand -hex 32)\" > tokens && chmod 600 "
+    "tokens`, and pass --auth-tokens tokens (or set JOBS_MCP_AUTH_TOKENS=tokens)."
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class TokenFile:
+    """The SDK ``TokenVerifier`` over a tokens file. Only digests are kept; every entry is compared, in constant
+    time, whatever the answer, so timing says nothing about which token (or how much of one) matched."""
+
+    def __init__(self, entries: Sequence[tuple[str, bytes]]) -> None:
+        self._entries = tuple(entries)
+
+    @property
+    def principals(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for p, _ in self._entries))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TokenFile:
+        file = Path(path).expanduser()
+        try:
+            text = file.read_text(encoding="utf-8")
+            mode = file.stat().st_mode
+        except OSError as exc:
+            raise ConfigError(f"--auth-tokens {file}: cannot read it ({exc.strerror}). {AUTH_HINT}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            log.warning("--auth-tokens %s can be read by other users; restrict it with: chmod 600 %s", file, file)
+        entries: list[tuple[str, bytes]] = []
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+            if not line:
+                continue
+            fields = line.split()
+            where = f"--auth-tokens {file} line {number}"  # never the line itself: it holds a token
+            if len(fields) != 2:
+                raise ConfigError(f"{where}: expected 'principal token' (two fields separated by a space)")
+            principal, token = fields
+            if not PRINCIPAL.match(principal):
+                raise ConfigError(f"{where}: the principal must be 1-64 of A-Z a-z 0-9 _ . @ -")
+            hashed = SHA256.match(token)
+            if hashed:
+                digest = bytes.fromhex(hashed.group(1))
+            elif token.lower().startswith("sha256:"):
+                raise ConfigError(f"{where}: a sha256: token must be followed by 64 hex digits")
+            elif len(token) < MIN_TOKEN:
+                raise ConfigError(f"{where}: the token is shorter than {MIN_TOKEN} characters; use a random one")
+            else:
+                digest = _digest(token)
+            if any(hmac.compare_digest(digest, d) for _, d in entries):
+                raise ConfigError(f"{where}: this token is already given on an earlier line; each needs its own")
+            entries.append((principal, digest))
+        if not entries:
+            raise ConfigError(f"--auth-tokens {file} names no tokens. {AUTH_HINT}")
+        return cls(entries)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        digest = _digest(token)
+        found: str | None = None
+        for principal, expected in self._entries:
+            if hmac.compare_digest(digest, expected) and found is None:
+                found = principal
+        if found is None:
+            return None
+        # AccessToken.token is required; it gets the digest's prefix, so the raw token goes no further.
+        return AccessToken(token=f"sha256:{digest.hex()[:12]}", client_id=found, scopes=[])
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    stateless: bool = False
+    auth_tokens: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    max_body: int = DEFAULT_MAX_BODY
+
+
+def _host_forms(host: str) -> list[str]:
+    bracketed = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return [bracketed, f"{bracketed}:*"]
+
+
+def transport_security(options: HttpOptions) -> TransportSecuritySettings:
+    """Host/Origin allowlists: on for every loopback address (127.0.0.2 too) and for named hosts."""
+    hosts: list[str] = []
+    origins: list[str] = list(options.allowed_origins)
+    bind = options.host
+    named = [h for h in options.allowed_hosts if h]
+    if is_loopback(bind):
+        named = ["127.0.0.1", "localhost", "::1", bind, *named]
+    elif bind not in WILDCARDS:
+        named = [bind, *named]
+    for name in dict.fromkeys(named):
+        forms = _host_forms(name)
+        hosts += forms
+        origins += [f"http://{forms[1]}", f"https://{forms[1]}", f"http://{forms[0]}", f"https://{forms[0]}"]
+    if not hosts:
+        print(
+            f"jobs-mcp: warning: --host {bind} with no --allowed-host: Host and Origin checks are off. Name the "
+            "host clients use (e.g. --allowed-host mcp.example.com) to turn them on.",
+            file=sys.stderr,
+        )
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=list(dict.fromkeys(hosts)),
+        allowed_origins=list(dict.fromkeys(origins)),
+    )
+
+
+def request_state_keys(settings: Settings) -> list[bytes] | None:
+    """The key that seals ``requestState``, derived from JOBS_MCP_GATE_KEY (same on every replica), or None."""
+    if settings.gate_key is None:
+        return None
+    secret = settings.gate_key.get_secret_value().encode()
+    return [hmac.new(secret, b"jobs-mcp/request-state/v1", hashlib.sha256).digest()]
+
+
+def _secure(server: MCPServer, verifier: TokenFile | None, settings: Settings, public_url: str) -> None:
+    """Auth and request-state keys on a server ``build_server`` made. MCPServer takes both only as constructor
+    arguments, so they are set here on the built server: the same objects the constructor would have stored."""
+    if verifier is not None:
+        server.settings.auth = AuthSettings(
+            issuer_url=AnyHttpUrl(public_url), resource_server_url=None, validate_token_resource=False
+        )
+        server._token_verifier = verifier
+    keys = request_state_keys(settings)
+    if keys is not None:
+        security = RequestStateSecurity(keys=keys)
+        chain = server._lowlevel_server.middleware
+        for i, mw in enumerate(chain):
+            if isinstance(mw, RequestStateBoundary):
+                chain[i] = RequestStateBoundary(security, default_audience=server.name)
+
+
+class Guard:
+    """Outermost ASGI layer on the MCP path: per-principal rate limit, and the MCP session bound to the
+    request (``principal.current_principal`` uses it when there is no token)."""
+
+    def __init__(self, app: ASGIApp, *, runtime: Runtime, verifier: TokenFile | None, limit: int) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.verifier = verifier
+        self.limit = limit
+        self._warned = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(MCP_PATH):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        session = headers.get("mcp-session-id") or None
+        if self.limit > 0:
+            refusal = await self._rate(scope, headers, session)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        with bind_session(session):
+            await self.app(scope, receive, send)
+
+    async def _who(self, scope: Scope, headers: Headers, session: str | None) -> str:
+        scheme, _, credential = headers.get("authorization", "").partition(" ")
+        if self.verifier is not None and scheme.lower() == "bearer" and credential.strip():
+            token = await self.verifier.verify_token(credential.strip())
+            if token is not None:
+                return token.client_id
+        elif self.verifier is None and session:
+            return f"session:{session}"
+        client = scope.get("client")
+        return f"addr:{client[0] if client else 'unknown'}"
+
+    async def _rate(self, scope: Scope, headers: Headers, session: str | None) -> Response | None:
+        who = await self._who(scope, headers, session)
+        try:
+            count = await self.runtime.gate.store.hit(f"rate:{who}", RATE_WINDOW)
+        except Exception as exc:  # the limiter must not take the server down with the store; the gate will say
+            if not self._warned:
+                log.warning("rate limit not counted: the state store is unavailable (%s)", type(exc).__name__)
+                self._warned = True
+            return None
+        self._warned = False
+        if count <= self.limit:
+            return None
+        _, ends = window_of(time.time(), RATE_WINDOW)
+        retry = max(1, int(ends - time.time()) + 1)
+        body = {
+            "error": "rate_limited",
+            "error_description": f"More than {self.limit} requests in a minute for this client; retry in {retry} "
+            "s. The server's operator sets the limit with --rate-limit.",
+            "retry_after": retry,
+        }
+        return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry)})
+
+
+async def readiness(runtime: Runtime) -> tuple[bool, dict[str, str]]:
+    """Whether this replica can do its work: the state store answers and every enabled account is reachable."""
+    import httpx
+
+    checks: dict[str, str] = {}
+    try:
+        store = runtime.gate.store
+        await store.ping()
+        checks["state"] = f"ok ({store.describe()})"
+    except Exception as exc:
+        checks["state"] = f"unavailable: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+    for account in runtime.settings.accounts:
+        key = f"{account.provider}/{account.name}"
+        if account.sandbox:
+            checks[key] = "ok (embedded sandbox)"
+            continue
+        try:  # any HTTP answer means reachable; no credential is sent
+            async with httpx.AsyncClient(timeout=3.0, follow_redirects=False) as client:
+                await client.head(account.url)
+            checks[key] = "ok"
+        except httpx.HTTPError as exc:
+            checks[key] = f"unreachable ({type(exc).__name__})"
+    ready = all(v.startswith("ok") for v in checks.values())
+    return ready, checks
+
+
+def _add_readyz(server: MCPServer, runtime: Runtime) -> None:
+    @server.custom_route("/readyz", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def readyz(_request: Request) -> Response:
+        ready, checks = await readiness(runtime)
+        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+
+
+def load_verifier(options: HttpOptions) -> TokenFile | None:
+    path = options.auth_tokens or os.environ.get(TOKENS_ENV) or None
+    verifier = TokenFile.load(path) if path else None
+    if verifier is None and not is_loopback(options.host):
+        raise ConfigError(
+            f"--host {options.host} is not a loopback address, and serving it without authentication would let "
+            f"anyone who can reach the port act on your accounts. {AUTH_HINT}"
+        )
+    return verifier
+
+
+def build_http_app(settings: Settings, options: HttpOptions, runtime: Runtime | None = None) -> ASGIApp:
+    """The whole HTTP application: the MCP endpoint behind auth and the guards, /healthz, /readyz."""
+    from jobs_mcp.app import build_server
+
+    verifier = load_verifier(options)
+    if settings.state and settings.state.startswith(("redis://", "rediss://")) and settings.gate_key is None:
+        raise ConfigError(
+            "--state redis://… is for replicas, which need one shared signing key: set JOBS_MCP_GATE_KEY (a long "
+            "random string, the same on every replica, e.g. `openssl rand -hex 32`) and start again."
+        )
+    runtime = runtime or Runtime(settings)
+    server = build_server(settings, runtime)
+    display = f"[{options.host}]" if ":" in options.host else options.host
+    _secure(server, verifier, settings, f"http://{display}:{options.port}")
+    _add_readyz(server, runtime)
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=options.stateless,
+        max_request_body_size=options.max_body,
+        transport_security=transport_security(options),
+        host=options.host,
+    )
+    return Guard(app, runtime=runtime, verifier=verifier, limit=options.rate_limit)
+
+
+def serve_http(settings: Settings, options: HttpOptions) -> None:
+    import uvicorn
+
+    app = build_http_app(settings, options)
+    auth = "bearer tokens" if (options.auth_tokens or os.environ.get(TOKENS_ENV)) else "none (loopback only)"
+    mode = "stateless" if options.stateless else "sessions"
+    print(
+        f"jobs-mcp: serving MCP on http://{options.host}:{options.port}{MCP_PATH} ({mode}; auth: {auth}; "
+        f"rate limit {options.rate_limit or 'off'}/min per principal); /healthz, /readyz",
+        file=sys.stderr,
+    )
+    if options.stateless:
+        print(
+            "jobs-mcp: --stateless: 2025-era clients cannot be asked to approve through elicitation (there is no "
+            "session to ask them on), so their approvals fall back to confirmation ids (confirm_action). "
+            "Modern (2026-07-28) clients are still asked.",
+            file=sys.stderr,
+        )
+    # uvicorn lets in-flight requests finish on SIGTERM; pending proposals already live in the state store.
+    uvicorn.run(
+        app,
+        host=options.host.strip("[]"),
+        port=options.port,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+        server_header=False,
+    )
