@@ -1,1 +1,63 @@
-"""Arroyo: pipelines and their jobs over Arroyo's REST API (/api/v1), with an in-process simulator."""
+"""Arroyo: streaming SQL pipelines and their jobs, through Arroyo's REST API (``/api/v1``).
+
+Arroyo controls everything through the pipeline: stop, start and rescale are a ``PATCH`` of the pipeline,
+restart is ``POST /pipelines/{id}/restart``; a job is read through its pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from jobs_mcp.operations import Operation, Provider, Wire
+from jobs_mcp.providers.arroyo.vocabulary import LOG_HINTS, NAME, status_class, version
+from jobs_mcp.wire import error_detail
+
+
+def _unwrap(body: Any) -> Any:
+    """``{data, hasMore}`` and ``{data}`` list envelopes hold their items; every other answer is the object."""
+    if isinstance(body, dict) and "data" in body and set(body) <= {"data", "hasMore"}:
+        return body["data"]
+    return body
+
+
+def _next_cursor(body: Any) -> str | None:
+    """Arroyo pages with ``starting_after``: the next page starts after the last item of this one."""
+    if not isinstance(body, dict) or not body.get("hasMore"):
+        return None
+    items = body.get("data") or []
+    last = items[-1] if items and isinstance(items[-1], dict) else {}
+    return str(last["id"]) if last.get("id") else None
+
+
+def _operations() -> Sequence[Operation[Any, Any]]:
+    from jobs_mcp.providers.arroyo import observe, reads, writes
+
+    return (*reads.OPERATIONS, *observe.OPERATIONS, *writes.WRITE_OPERATIONS)
+
+
+def _simulator(**options: Any) -> Any:
+    from jobs_mcp.providers.arroyo.simulator import create_app
+
+    return create_app(**options)
+
+
+def _demo() -> Sequence[Any]:
+    from jobs_mcp.providers.arroyo import demo
+
+    return demo.STEPS
+
+
+PROVIDER = Provider(
+    name=NAME,
+    title="Arroyo",
+    summary="Arroyo streaming SQL pipelines and their jobs",
+    default_url="http://localhost:5115",
+    wire=Wire(unwrap=_unwrap, error=error_detail, next_cursor=_next_cursor),
+    status_class=status_class,
+    version=version,
+    operations=_operations,
+    simulator=_simulator,
+    log_hints=LOG_HINTS,
+    demo=_demo,
+)

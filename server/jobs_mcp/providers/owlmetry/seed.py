@@ -30,34 +30,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from jobs_mcp.providers.owlmetry import vocabulary
 from jobs_mcp.sandbox.docstore import DocStore
 
 SEED = 4004
 Doc = dict[str, Any]
 
-# --- job types (real: packages/shared/src/jobs.ts) ---------------------------------------------------------------
+# --- job types and statuses (real): one table, shared with the provider ----------------------------------------
 
-JOB_TYPES: dict[str, str] = {  # job type -> scope, in the order the API lists them
-    "db_pruning": "system",
-    "soft_delete_cleanup": "system",
-    "partition_creation": "system",
-    "revenuecat_sync": "system",
-    "revenuecat_user_backfill": "project",
-    "retention_cleanup": "system",
-    "issue_scan": "system",
-    "issue_notify": "system",
-    "attachment_cleanup": "system",
-    "apple_ads_sync": "project",
-    "app_version_sync": "system",
-    "app_store_ratings_sync": "system",
-    "app_store_connect_reviews_sync": "system",
-    "notification_deliver": "system",
-    "notification_cleanup": "system",
-    "questionnaire_draft_cleanup": "system",
-    "stats_aggregate_daily": "system",
-    "stats_aggregate_hourly": "system",
-}
-STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+JOB_TYPES, STATUSES = vocabulary.JOB_TYPES, vocabulary.STATUSES
 
 # --- teams, users, projects --------------------------------------------------------------------------------------
 

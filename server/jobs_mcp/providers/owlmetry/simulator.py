@@ -42,8 +42,8 @@ numbers are rounded down; the sandbox credentials. Tokens: the fixed sandbox tok
 with their own identity; with ``tokens=None`` any other non-empty token is an agent key of the seeded team with
 every agent permission; with ``tokens`` given, only those (besides the sandbox ones) are accepted: an
 ``owl_client_``/``owl_agent_``/``owl_import_`` token is an API key of the seeded team holding exactly the given
-permissions, any other token is a user of the seeded team whose role is the set's ``role:<owner|admin|member>``
-entry (default owner). There is one server, so ``Job is not currently running on this server`` never happens.
+permissions (``"*"``: every agent permission), any other token is a user of the seeded team whose role is the
+set's ``role:<owner|admin|member>`` entry (default owner). There is one server, so ``Job is not currently running on this server`` never happens.
 """
 
 from __future__ import annotations
@@ -235,6 +235,8 @@ class Authenticator:
         if token not in self.tokens:
             raise fail(401, "Invalid API key" if key_type else "Invalid or expired token")
         granted = frozenset(self.tokens[token])
+        if "*" in granted:  # every permission, as `jobs-mcp sandbox --token` promises
+            granted |= data.AGENT_PERMISSIONS
         if key_type:
             return _key_principal(data.ApiKey(_derived_id(token), key_type, data.TEAM_ID, granted))
         role = next((g.removeprefix("role:") for g in sorted(granted) if g.startswith("role:")), "owner")

@@ -1,1 +1,58 @@
-"""WiseRows: background jobs (SEO, AI, sync, export) with progress and logs; simulator in ``simulator.py``."""
+"""WiseRows: background jobs of a WiseRows workspace (SEO audits, AI column generation, syncs, exports) through its
+Jobs API: list jobs, read one with a digest of its log, cancel a pending or running one.
+
+The public docs describe the job object, the three routes and the key levels, but not the response envelope nor
+the error bodies. The envelope this provider reads — ``{"success": true, "data": ...}`` and ``{"success": false,
+"error": {"code", "message"}}`` — and the error codes its hints are keyed by are the simulator's invention
+(``simulator.py`` says so too); a real account answering differently would need ``Wire`` adjusted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from jobs_mcp.operations import Operation, Provider, Wire
+from jobs_mcp.providers.wiserows.vocabulary import ERROR_HINTS, LOG_HINTS, NAME, status_class, version
+from jobs_mcp.wire import error_detail
+
+
+def _unwrap(body: Any) -> Any:
+    """The ``data`` of ``{"success": true, "data": ...}``; any other JSON as it is."""
+    if isinstance(body, dict) and "success" in body and "data" in body:
+        return body["data"]
+    return body
+
+
+def _operations() -> Sequence[Operation[Any, Any]]:
+    from jobs_mcp.providers.wiserows import reads, writes
+
+    return (*reads.OPERATIONS, *writes.WRITE_OPERATIONS)
+
+
+def _simulator(**options: Any) -> Any:
+    from jobs_mcp.providers.wiserows.simulator import create_app
+
+    return create_app(**options)
+
+
+def _demo() -> Sequence[Any]:
+    from jobs_mcp.providers.wiserows import demo
+
+    return demo.STEPS
+
+
+PROVIDER = Provider(
+    name=NAME,
+    title="WiseRows",
+    summary="WiseRows background jobs (SEO, AI, sync, export)",
+    default_url="https://api.wiserows.com",
+    wire=Wire(unwrap=_unwrap, error=error_detail),
+    status_class=status_class,
+    version=version,
+    operations=_operations,
+    simulator=_simulator,
+    error_hints=ERROR_HINTS,
+    log_hints=LOG_HINTS,
+    demo=_demo,
+)

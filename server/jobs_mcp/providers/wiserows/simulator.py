@@ -24,7 +24,8 @@ INVENTED — the public docs do not show them:
   few seconds), the log wording, that ``completedAt`` of a cancelled job is when the cancel was accepted;
 - tokens: the fixed sandbox tokens in ``seed.py`` keep their level whatever ``tokens`` says; with
   ``tokens=None`` any other non-empty token is an admin key; with ``tokens`` given, only those (besides the
-  sandbox ones) are accepted, each with the highest level its set names (none: every route is refused 403).
+  sandbox ones) are accepted, each with the highest level its set names (``"*"``: admin; none: every route is
+  refused 403).
 
 The clock moves jobs on: pending until their start, then running with ``progress`` climbing one item per step,
 then completed (items may have failed) or failed (a fatal error at a given item); logs grow with them.
@@ -194,7 +195,8 @@ class AuthMiddleware:
             return True, "admin"
         if token not in self.tokens:
             return False, None
-        named = [level for level in data.LEVELS if level in self.tokens[token]]
+        granted = self.tokens[token]
+        named = [level for level in data.LEVELS if level in granted or "*" in granted]
         return True, named[-1] if named else None
 
 
