@@ -174,8 +174,9 @@ async def test_a_stale_answer_never_carries_a_confirmation_id(mode: str) -> None
             transport=SandboxTransport(sandbox.app), base_url="http://x", headers={"Authorization": "t"}
         ) as http:
             job = (await http.get(f"/v2/job/{HEALTHY_EXPORT_ID}")).json()["data"]
-            body = {"name": job["name"], "config": job["config"], "description": "edited meanwhile"}
-            await http.put(f"/v2/job/{job['workflow'].replace('_', '-')}/{HEALTHY_EXPORT_ID}", json=body)
+            body = {k: job[k] for k in ("name", "config", "auth_ids")} | {"description": "edited meanwhile"}
+            edited = await http.put(f"/v2/job/{job['workflow'].replace('_', '-')}/{HEALTHY_EXPORT_ID}", json=body)
+            assert edited.status_code == 200, edited.text
         return ElicitResult(action="accept", content={"approve": True})
 
     async with Client(sandbox.server, mode=mode, elicitation_callback=edit_then_accept) as client:

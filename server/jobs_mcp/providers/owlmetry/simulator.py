@@ -43,7 +43,8 @@ with their own identity; with ``tokens=None`` any other non-empty token is an ag
 every agent permission; with ``tokens`` given, only those (besides the sandbox ones) are accepted: an
 ``owl_client_``/``owl_agent_``/``owl_import_`` token is an API key of the seeded team holding exactly the given
 permissions (``"*"``: every agent permission), any other token is a user of the seeded team whose role is the
-set's ``role:<owner|admin|member>`` entry (default owner). There is one server, so ``Job is not currently running on this server`` never happens.
+set's ``role:<owner|admin|member>`` entry (default owner). There is one server, so ``Job is not currently running
+on this server`` never happens.
 """
 
 from __future__ import annotations
