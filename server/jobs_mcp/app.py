@@ -16,7 +16,7 @@ from jobs_mcp import __version__, registry
 from jobs_mcp.config import Settings
 from jobs_mcp.docs import register_docs
 from jobs_mcp.gate import ActionResult, PendingList, render_action
-from jobs_mcp.operations import Operation
+from jobs_mcp.operations import Operation, ToolResult
 from jobs_mcp.principal import current_principal
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.schemas import finish_tool
@@ -65,49 +65,52 @@ def instructions(settings: Settings) -> str:
     return text
 
 
-def _register_gate_tools(server: MCPServer, runtime: Runtime) -> None:
+def _gate_tool(fn: Any, title: str, hints: ToolAnnotations, result: type[ToolResult]) -> Tool:
+    tool = Tool.from_function(fn, title=title, annotations=hints, structured_output=False)
+    return finish_tool(tool, result)  # strict like every other tool: unknown arguments are refused
+
+
+def gate_tools(runtime: Runtime) -> list[Tool]:
+    """confirm_action, cancel_action and list_pending_actions: shared by every provider."""
     gate = runtime.gate
     several = any(len(runtime.accounts(name)) > 1 for name in runtime.settings.providers)
 
-    @server.tool(
-        title="Confirm a proposed action",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-        ),
-    )
     async def confirm_action(
         confirmation_id: ConfirmationIdArg,
         typed_job_id: Annotated[
-            str | None, Field(max_length=64, description="for kill only: the job ID, typed back by the person")
+            str | None, Field(max_length=128, description="permanent actions: the target's ID, typed by the person")
         ] = None,
         account: Annotated[str | None, Field(max_length=40, description="account the action is for")] = None,
     ) -> Annotated[CallToolResult, ActionResult]:
-        """Execute a proposed action, exactly as proposed, after the person clearly approved it."""
+        """Send a proposed request exactly as proposed. Only after the person clearly said yes to that proposal:
+        your client's approval prompt for this tool is their last check."""
         result = await gate.confirm(confirmation_id, typed_job_id, account if several else None, current_principal())
         return tool_result(result, render_action(result), result.platform)
 
-    @server.tool(
-        title="Cancel a proposed action",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-        ),
-    )
     async def cancel_action(confirmation_id: ConfirmationIdArg) -> Annotated[CallToolResult, ActionResult]:
-        """Drop a proposed action; nothing is sent."""
+        """Drop a proposed action (by its id or the handle list_pending_actions shows); nothing is sent."""
         result = await gate.cancel(confirmation_id, current_principal())
         return tool_result(result, render_action(result), result.platform)
 
-    @server.tool(
-        title="List pending proposals",
-        annotations=ToolAnnotations(
-            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-        ),
-    )
     async def list_pending_actions() -> Annotated[CallToolResult, PendingList]:
-        """Proposals still waiting for confirmation, with their ids and expiry."""
+        """Your proposals still waiting for the person, with handles and expiry."""
         result = await gate.pending(current_principal())
         text = "\n\n".join(render_action(a) for a in result.actions) or "No pending actions."
         return tool_result(result, text, None)
+
+    def hints(read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> ToolAnnotations:
+        return ToolAnnotations(
+            read_only_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=idempotent,
+            open_world_hint=open_world,
+        )
+
+    return [
+        _gate_tool(confirm_action, "Confirm a proposed action", hints(False, True, False, True), ActionResult),
+        _gate_tool(cancel_action, "Cancel a proposed action", hints(False, False, True, False), ActionResult),
+        _gate_tool(list_pending_actions, "List pending proposals", hints(True, False, True, False), PendingList),
+    ]
 
 
 def operation_tool(op: Operation[Any, Any], runtime: Runtime) -> Tool:
@@ -131,15 +134,16 @@ def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServe
     for op in ops:
         if op.kind != "read":
             runtime.gate.register(op)
+    tools = [operation_tool(op, runtime) for op in ops]
+    if not settings.read_only:
+        tools += gate_tools(runtime)
     server = MCPServer(
         "jobs-mcp",
         version=__version__,
         instructions=instructions(settings),
         lifespan=runtime.lifespan,
-        tools=[operation_tool(op, runtime) for op in ops],
+        tools=tools,
     )
-    if not settings.read_only:
-        _register_gate_tools(server, runtime)
     register_docs(server)
 
     @server.custom_route("/healthz", methods=["GET"])  # type: ignore[untyped-decorator]

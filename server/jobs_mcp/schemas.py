@@ -45,19 +45,49 @@ def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+class ArgumentProblem(ValidationError):
+    """Bad arguments, said plainly: each field and what it needs, no pydantic links or internal model names.
+    (A ValidationError, because that is what the SDK reports to the model as the caller's mistake.)"""
+
+    text = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def explain(exc: ValidationError) -> ArgumentProblem:
+    problems = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"]) or "arguments"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{field}: not an argument of this tool (leave it out)")
+        elif error["type"] == "missing":
+            problems.append(f"{field}: required")
+        else:
+            problems.append(f"{field}: {error['msg'].removeprefix('Value error, ')}")
+    problem = ArgumentProblem.from_exception_data("arguments", [])
+    problem.text = "Nothing was sent. " + "; ".join(problems) + "."
+    return problem
+
+
 class StrictArguments(FuncMetadata):
-    """Refuses arguments the tool does not have instead of dropping them: a model that invents a filter must
-    hear so, not believe it was applied."""
+    """Refuses arguments the tool does not have instead of dropping them (a model that invents a filter must
+    hear so, not believe it was applied), and says what is wrong with the others in plain words."""
 
     def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
         known = {alias for name, f in self.arg_model.model_fields.items() for alias in (name, f.alias) if alias}
         unknown = [key for key in arguments_to_validate if key not in known]
-        if unknown:
-            errors = [
-                {"type": "extra_forbidden", "loc": (key,), "input": arguments_to_validate[key]} for key in unknown
-            ]
-            raise ValidationError.from_exception_data(self.arg_model.__name__, errors)  # type: ignore[arg-type]
-        return super().validate_arguments(arguments_to_validate)
+        try:
+            if unknown:
+                errors = [
+                    {"type": "extra_forbidden", "loc": (key,), "input": arguments_to_validate[key]} for key in unknown
+                ]
+                raise ValidationError.from_exception_data(self.arg_model.__name__, errors)  # type: ignore[arg-type]
+            return super().validate_arguments(arguments_to_validate)
+        except ArgumentProblem:
+            raise
+        except ValidationError as exc:
+            raise explain(exc) from None
 
 
 def finish_tool(tool: Tool, result_model: type[BaseModel]) -> Tool:
