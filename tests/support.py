@@ -8,7 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,12 @@ class Sandbox:
         read_only: bool = False,
         confirm: str = "auto",
         allow_high_risk_ids: bool = False,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.provider = registry.provider(provider)
         self.faults = FaultInjector()
         granted = {token: {"*"} for token in tokens} if tokens is not None else None
-        self.app = self.provider.simulator(tokens=granted, faults=self.faults)
+        self.app = self.provider.simulator(tokens=granted, faults=self.faults, now=now)
         self.dir = Path(tempfile.mkdtemp(prefix="jobs-mcp-test-"))
         audit = self.dir / "audit.db"
         self.settings = Settings(

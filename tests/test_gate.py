@@ -298,3 +298,50 @@ async def test_proposals_belong_to_their_principal(sandbox: Sandbox) -> None:
     done = await gate.confirm(cid, principal="alice")
     assert done.status == "executed" and writes(sandbox) == 1
     assert gate.audit.recent()[0]["principal"] == "alice"
+
+
+async def test_a_job_moving_between_running_and_sleeping_does_not_make_a_proposal_stale() -> None:
+    """The simulator's cycling job is running or sleeping by the clock, as a real one between runs; only what
+    matters for the action (configuration, what the status means) makes a proposal stale."""
+    from datetime import UTC, datetime, timedelta
+
+    from jobs_mcp.providers.lytics.simulator import CYCLE_SECONDS, CYCLING_JOB_ID
+
+    moment = [datetime(2026, 11, 23, 12, 0, tzinfo=UTC)]
+    sandbox = Sandbox(now=lambda: moment[0])
+    async with Client(sandbox.server) as client:
+        before = await job_status(client, CYCLING_JOB_ID)
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": CYCLING_JOB_ID})
+        moment[0] += timedelta(seconds=CYCLE_SECONDS)
+        after = await job_status(client, CYCLING_JOB_ID)
+        assert {before, after} == {"running", "sleeping"}, "the simulator moves on its own"
+        cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+        done = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    assert writes(sandbox) == 1
+
+
+async def test_a_create_notes_a_namesake_and_a_lost_answer_never_takes_it_for_the_new_job(
+    client: Client, sandbox: Sandbox
+) -> None:
+    existing = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content["job"]  # type: ignore[index]
+    arguments = {"name": existing["name"], "workflow": existing["workflow"], "config": {}}
+    arguments |= {"auth_ids": existing["auth_ids"]} if existing["auth_ids"] else {}
+    proposal = await client.call_tool("lytics_create_job", arguments)
+    assert "exist already" in text_of(proposal) and HEALTHY_EXPORT_ID in text_of(proposal)
+    sandbox.faults.add("POST", "/v2/job/*", drop="after", times=1)
+    done = await client.call_tool("confirm_action", {"confirmation_id": proposal.structured_content["confirmation_id"]})  # type: ignore[index]
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    assert done.structured_content["target"]["id"] != HEALTHY_EXPORT_ID  # type: ignore[index]
+    assert sandbox.hits("POST") == 1
+
+
+async def test_an_update_lists_every_changed_path(client: Client) -> None:
+    job = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content["job"]  # type: ignore[index]
+    config = dict(job["config"]) | {"deep": {"a": {"b": 1}, "c": "x" * 500}, "other": 2}
+    proposal = await client.call_tool("lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "config": config})
+    fields = {c["field"] for c in proposal.structured_content["changes"]}  # type: ignore[index]
+    assert {"config.deep.a.b", "config.deep.c", "config.other"} <= fields
+    text = text_of(proposal)
+    assert all(f in text for f in fields)
+    assert "sha256" in text, "a body too large to show whole is named by size and hash, not cut silently"

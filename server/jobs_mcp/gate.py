@@ -9,6 +9,7 @@ retried. See references/confirmation-gate.md for the contract in prose.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RiskLevel = Literal["low", "medium", "high"]
+BODY_SHOWN = 600  # characters of a request body shown inline; a larger body is named by size and hash
 Status = Literal["proposed", "executed", "stale", "cancelled", "declined", "failed", "unknown"]
 
 
@@ -47,9 +49,25 @@ class Risk(BaseModel):
 
 
 class Change(BaseModel):
-    field: str
+    field: str = Field(description="the changed key path, e.g. config.segment_id")
     before: Any = None
     after: Any = None
+
+
+def changes_between(before: Any, after: Any, path: str = "") -> list[Change]:
+    """Every changed key path from ``before`` to ``after`` (nested objects walked, lists compared whole), so a
+    proposal lists each path however deep; values are bounded when shown, paths never dropped."""
+    if (isinstance(before, dict) and after is None) or (before is None and isinstance(after, dict)):
+        before, after = before or {}, after or {}
+        if not before and not after:
+            return []
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[Change] = []
+        for key in sorted(set(before) | set(after), key=str):
+            inner = f"{path}.{key}" if path else str(key)
+            found += changes_between(before.get(key), after.get(key), inner)
+        return found
+    return [] if before == after else [Change(field=path or "(value)", before=before, after=after)]
 
 
 class PlannedRequest(BaseModel):
@@ -88,6 +106,7 @@ class Plan:
     body: Any = None
     path: str | None = None  # when the path depends on the target (e.g. its workflow), not only the arguments
     headers: dict[str, str] | None = None  # e.g. an Idempotency-Key fixed at proposal time
+    existing: tuple[str, ...] = ()  # ids of look-alikes that exist already (a create's namesakes), kept with it
 
 
 @dataclass(frozen=True)
@@ -121,9 +140,14 @@ class WriteSpec:
     target: Endpoint | None = None
     typed_confirmation: bool = False  # the person must type the target's ID back (kill)
     refuse: Callable[[Any, dict[str, Any] | None], str | None] | None = None  # a reason not to propose at all
-    find_created: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
+    # After a lost answer: find exactly this write (args, and the ids that already matched when it was proposed,
+    # so an older namesake is never taken for it). Never resend a write that has this.
+    find_created: Callable[[ApiClient, Any, list[str]], Awaitable[dict[str, Any] | None]] | None = None
     # A target that one GET cannot show (e.g. a pipeline and its jobs): read by this instead of ``target``.
     read_target: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
+    # The request carries an idempotency key fixed at proposal time, so when its answer is lost (no HTTP status,
+    # or 5xx) the very same request may be sent once more: the platform answers it without acting twice.
+    resend_when_lost: bool = False
 
 
 def _version(api: ApiClient, target: dict[str, Any] | None) -> str:
@@ -183,7 +207,7 @@ class Gate:
             if spec.read_target is not None:
                 return await spec.read_target(api, args)
             assert spec.target is not None
-            data = await api.request("GET", spec.target.path_for(args))
+            data = await api.request("GET", spec.target.path_for(args), params=spec.target.params_for(args))
         except ApiError as exc:
             if exc.status == 404:
                 raise ApiError(op.explain_not_found(args), status=404) from None
@@ -231,6 +255,7 @@ class Gate:
             "changes": [c.model_dump(mode="json") for c in d.plan.changes],
             "principal": d.principal,
             "channel": channel,  # how the person approves: "asked" through the client, or a confirmation "id"
+            "existing": list(d.plan.existing),
         }
 
     async def issue(self, d: Draft) -> ActionResult:
@@ -427,26 +452,34 @@ class Gate:
             "request": shown,
             "risk": _spec(op).risk,
         }
+        resent = ""
         try:
-            data = await api.request(
-                request["method"],
-                request["path"],
-                params=request["params"],
-                body=request["body"],
-                headers=request.get("headers") or None,
-            )
+            try:
+                data = await _send(api, request)
+            except ApiError as lost:
+                if not (_spec(op).resend_when_lost and (lost.status is None or lost.status >= 500)):
+                    raise
+                resent = (
+                    f"The first answer was lost ({lost}); the same request, with the same idempotency key, was "
+                    "sent once more, so the platform did not act twice. "
+                )
+                data = await _send(api, request)
         except ApiError as exc:
             outcome: ActionResult
             if exc.status is None and (finder := _spec(op).find_created) is not None:
                 outcome = await self._check_created(op, api, record, base, finder, str(exc))
             else:
-                outcome = ActionResult(**base, status="failed" if exc.status else "unknown", next_step=str(exc))
+                outcome = ActionResult(
+                    **base, status="failed" if exc.status else "unknown", next_step=resent + str(exc)
+                )
             result = outcome.model_dump(mode="json")
             self.audit.outcome(record["id"], record["account"], record["tool"], shown, result, **who)
             return outcome
         target = data if isinstance(data, dict) else None
-        outcome = ActionResult(**base, status="executed", target=target, next_step="Done. Tell the person the result.")
-        executed = {"status": "executed", "target": target}
+        outcome = ActionResult(
+            **base, status="executed", target=target, next_step=resent + "Done. Tell the person the result."
+        )
+        executed = {"status": "executed", "target": target} | ({"resent": True} if resent else {})
         self.audit.outcome(record["id"], record["account"], record["tool"], shown, executed, **who)
         return outcome
 
@@ -456,13 +489,13 @@ class Gate:
         api: ApiClient,
         record: Record,
         base: dict[str, Any],
-        finder: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]],
+        finder: Callable[[ApiClient, Any, list[str]], Awaitable[dict[str, Any] | None]],
         error: str,
     ) -> ActionResult:
         """The create's answer was lost: look before saying anything, and never send it again."""
         args = op.input_model.model_validate(record["args"])
         try:
-            found = await finder(api, args)
+            found = await finder(api, args, list(record.get("existing", [])))
         except ApiError:
             return ActionResult(
                 **base,
@@ -520,6 +553,16 @@ class Gate:
         return PendingList(sandbox=self.sandbox, actions=actions)
 
 
+async def _send(api: ApiClient, request: dict[str, Any]) -> Any:
+    return await api.request(
+        request["method"],
+        request["path"],
+        params=request["params"],
+        body=request["body"],
+        headers=request.get("headers") or None,
+    )
+
+
 def _spec(op: Operation[Any, Any]) -> WriteSpec:
     if op.write is None:
         raise TypeError(f"{op.name} is not a write operation")
@@ -545,13 +588,18 @@ def render_action(result: ActionResult) -> str:
             lines.append(f"risk: {result.risk.level}. {result.risk.note}")
     for change in result.changes:
         before = "" if change.before is None else f"{one_line(change.before, 120)} → "
-        lines.append(f"  {change.field}: {before}{one_line(change.after, 160)}")
+        lines.append(f"  {one_line(change.field, 200)}: {before}{one_line(change.after, 160)}")
     if result.request is not None and result.status in ("proposed", "stale"):
         lines.append(f"request: {result.request.method} {result.request.url}")
         for name, value in result.request.headers.items():
             lines.append(f"header: {name}: {one_line(value, 120)}")
         if result.request.body is not None:
-            lines.append("body: " + one_line(json.dumps(result.request.body, sort_keys=True), 600))
+            body = json.dumps(result.request.body, sort_keys=True)
+            if len(body) <= BODY_SHOWN:
+                lines.append("body: " + one_line(body, BODY_SHOWN))
+            else:  # never cut silently: the changed paths are listed above; the whole body is in the result
+                digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+                lines.append(f"body: {len(body):,} bytes (sha256 {digest}), whole in the structured result")
     if result.target is not None and result.status == "executed":
         state = {k: result.target.get(k) for k in ("id", "name", "status") if k in result.target}
         if state:  # e.g. OwlMetry's cancel answers only {"cancelled": true}

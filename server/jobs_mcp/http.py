@@ -156,9 +156,7 @@ class ApiClient:
             return self._payload(response, where)
 
     @asynccontextmanager
-    async def stream(
-        self, path: str, *, params: Mapping[str, str] | None = None
-    ) -> AsyncIterator[httpx.Response]:
+    async def stream(self, path: str, *, params: Mapping[str, str] | None = None) -> AsyncIterator[httpx.Response]:
         """A GET whose answer is read as it arrives (an event stream the caller stops reading when it has enough).
         Errors are explained as ``fetch`` explains them; nothing is retried."""
         where = f"GET {path}"
@@ -207,6 +205,8 @@ class ApiClient:
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
+            if status == 429:  # some rate limiters answer in plain text ("Too Many Requests"): still a rate limit
+                raise ApiError(self._explain(status, "", "", where, response), status=status) from None
             kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "malformed JSON"
             hint = "a proxy or an outage?" if status >= 500 else "an unexpected answer"
             raise ApiError(

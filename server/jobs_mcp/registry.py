@@ -17,6 +17,7 @@ PROVIDERS: dict[str, str] = {
     "arroyo": "jobs_mcp.providers.arroyo",
     "owlmetry": "jobs_mcp.providers.owlmetry",
     "wiserows": "jobs_mcp.providers.wiserows",
+    "strait": "jobs_mcp.providers.strait",
 }
 
 

@@ -1,20 +1,38 @@
 """Remote text is data: one place that makes it safe to show.
 
 Job names, log messages and API error messages come from outside. Before any of it reaches a tool result it
-is put on one line, stripped of control characters, cut to a bounded length and, where it stands in prose,
-wrapped in double quotes with inner quotes escaped, so it can never read as the server's own words.
+is put on one line, stripped of control characters, its invisible and bidirectional characters made visible,
+cut to a bounded length and, where it stands in prose, wrapped in double quotes with inner quotes escaped, so it
+can never read as the server's own words.
 """
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]+")
+# Characters that change what text looks like without being seen: every Unicode format character (zero-width,
+# joiners, soft hyphens, byte-order marks, tags and the bidirectional controls that can make a line read
+# backwards) and the blank Hangul fillers. Shown as visible escapes such as <U+202E>.
+_INVISIBLE = re.compile(
+    "["
+    # Unicode format characters (Cf):
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\u115f\u1160\u3164"  # Hangul fillers: letters that show nothing
+    "]"
+)
+
+
+def _visible(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group()):04X}>"
 
 
 def one_line(text: object, limit: int = 160) -> str:
-    """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut)."""
-    flat = _CONTROL.sub(" ", str(text)).strip()
+    """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut); invisible and
+    bidirectional characters are made visible, so remote text cannot hide or reorder what a person reads."""
+    flat = _INVISIBLE.sub(_visible, _CONTROL.sub(" ", str(text))).strip()
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
 
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, field_validator
 
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
-from jobs_mcp.operations import Endpoint, Operation, OperationInput, StatusClass
+from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec, changes_between
+from jobs_mcp.operations import Endpoint, Operation, OperationInput, StatusClass, segment
 from jobs_mcp.providers.lytics.reads import (
     JOB_PATHS,
     NOT_FOUND,
@@ -128,20 +128,25 @@ class JobActionArgs(OperationInput):
     job_id: JobId
 
 
-def _create_plan(args: CreateJobArgs, _target: dict[str, Any] | None) -> Plan:
+def _create_plan(args: CreateJobArgs, target: dict[str, Any] | None) -> Plan:
+    """The new job's every field; the workflow's jobs (read as the target) show any namesake already there."""
     body = args.model_dump(exclude_none=True)
-    changes = [Change(field=k, after=v) for k, v in body.items()]
-    return Plan(summary=f"Create {args.workflow} job {quote(args.name, 80)}", changes=changes, body=body)
+    jobs = (target or {}).get("value") or []
+    namesakes = [str(j["id"]) for j in jobs if isinstance(j, dict) and j.get("name") == args.name and "id" in j]
+    summary = f"Create {args.workflow} job {quote(args.name, 80)}"
+    if namesakes:
+        summary += f" (NOTE: {len(namesakes)} job(s) with this name exist already: {', '.join(namesakes[:3])})"
+    return Plan(summary=summary, changes=changes_between(None, body), body=body, existing=tuple(namesakes))
 
 
 def _update_plan(args: UpdateJobArgs, target: dict[str, Any] | None) -> Plan:
     current = target or {}
     wanted = args.changes()
-    changes = [Change(field=k, before=current.get(k), after=v) for k, v in wanted.items() if current.get(k) != v]
+    changes = changes_between({k: current.get(k) for k in wanted}, wanted)
     body = {k: current[k] for k in KEPT_ON_UPDATE if current.get(k) is not None} | wanted
     workflow = args.workflow or str(current.get("workflow", ""))
-    path = f"/v2/job/{workflow.replace('_', '-')}/{args.job_id}"
-    fields = ", ".join(c.field for c in changes)
+    path = f"/v2/job/{segment(workflow.replace('_', '-'))}/{segment(args.job_id)}"  # workflow is remote text
+    fields = ", ".join(dict.fromkeys(c.field.split(".")[0] for c in changes))
     return Plan(
         summary=f"Update job {quote(current.get('name', args.job_id), 80)}: {fields}",
         changes=changes,
@@ -163,12 +168,14 @@ def _refuse_update(args: UpdateJobArgs, target: dict[str, Any] | None) -> str | 
     return None
 
 
-async def _find_created(api: ApiClient, args: CreateJobArgs) -> dict[str, Any] | None:
-    """After a lost answer: does a job with this name and workflow exist now?"""
+async def _find_created(api: ApiClient, args: CreateJobArgs, existing: list[str]) -> dict[str, Any] | None:
+    """After a lost answer: is there now a job with this name and workflow that was not there when proposed?"""
     jobs = await api.request("GET", "/v2/job", params={"workflow": args.workflow, "show_all": "true"})
     for job in jobs or []:
-        if isinstance(job, dict) and job.get("name") == args.name and job.get("workflow") == args.workflow:
-            return job
+        if not isinstance(job, dict) or str(job.get("id")) in existing:
+            continue
+        if job.get("name") == args.name and job.get("workflow") == args.workflow:
+            return dict(job)
     return None
 
 
@@ -299,6 +306,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
                 level="medium", note="Creates a job that starts running at once and sends data to its destination."
             ),
             plan=_create_plan,
+            target=Endpoint("GET", ("/v2/job",), query=("workflow",), fixed_query={"show_all": "true"}),
             find_created=_find_created,
         ),
     ),

@@ -7,6 +7,8 @@ from jobs_mcp.providers.lytics.simulator.app import create_app
 from jobs_mcp.providers.lytics.simulator.seed import (
     ACTIVE_AUTH_ID,
     BAD_CONFIG_JOB_ID,
+    CYCLE_SECONDS,
+    CYCLING_JOB_ID,
     FACEBOOK_AUTH_ID,
     FACEBOOK_EXPORT_ID,
     FACEBOOK_LOG_COUNT,
@@ -25,6 +27,8 @@ from jobs_mcp.providers.lytics.simulator.seed import (
 __all__ = [
     "ACTIVE_AUTH_ID",
     "BAD_CONFIG_JOB_ID",
+    "CYCLE_SECONDS",
+    "CYCLING_JOB_ID",
     "FACEBOOK_AUTH_ID",
     "FACEBOOK_EXPORT_ID",
     "FACEBOOK_LOG_COUNT",

@@ -508,6 +508,7 @@ def _seed_job(spec: JobSpec, now: datetime, seed: int) -> SeedJob:
     sleeping = spec.status == "sleeping" or faults > 0
     work = {
         # INVENTED shape: the real work state is workflow-specific and undocumented.
+        **({"cycle": CYCLE_SECONDS} if spec.id == CYCLING_JOB_ID else {}),
         "state": {"consecutive_errors": faults, "runs": sum(s.size for s in runs)},
         "last_run": last_run,
         "sleep_until": rfc3339(now + timedelta(minutes=_rint(rng, 5, 240))) if sleeping else None,
@@ -515,6 +516,12 @@ def _seed_job(spec: JobSpec, now: datetime, seed: int) -> SeedJob:
     script = (Series("created", 1, age), *spec.script)
     args = (spec.id, spec.workflow, script, now, seed)
     return SeedJob(doc, work, lambda: generate_logs(*args), lambda: encoded_logs(*args), spec.lazy)
+
+
+# A live job that moves between running and sleeping on its own as the clock goes (as real ones do), so a
+# proposal about it must not go stale for that alone. INVENTED period.
+CYCLING_JOB_ID = _hex("job", "Webhook: churn risk alerts")
+CYCLE_SECONDS = 20
 
 
 # --- the rest of the account -----------------------------------------------------------------------------------

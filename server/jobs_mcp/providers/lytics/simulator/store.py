@@ -112,11 +112,16 @@ class Store:
             return self._settled(JobRecord(json.loads(row[0]), json.loads(row[1]))) if row else None
 
     def _settled(self, record: JobRecord) -> JobRecord:
-        """A status set to show once (a new job's ``initializing``) moves on to its next status when read."""
+        """A status set to show once (a new job's ``initializing``) moves on to its next status when read; a
+        cycling live job is running or sleeping by the clock, as a real job between its runs."""
         settle = record.work.pop("settle", None)
         if settle:
             record.doc["status"] = settle
             self.save(record)
+        cycle = record.work.get("cycle")
+        if cycle and record.doc.get("status") in ("running", "sleeping"):
+            awake = int(self._now().timestamp() // cycle) % 2 == 0
+            record.doc["status"] = "running" if awake else "sleeping"
         return record
 
     def save(self, record: JobRecord) -> None:
