@@ -7,6 +7,7 @@ the last one serves the simulator over real HTTP (`jobs-mcp sandbox --provider P
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
+from mcp.types import ElicitResult
 
 from cases import Cases, all_cases
 from jobs_mcp import registry
@@ -45,7 +47,9 @@ async def served(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Sandbox,
 
 
 def _writes_sent(sandbox: Sandbox) -> int:
-    return sum(sandbox.hits(m) for m in ("POST", "PUT", "PATCH", "DELETE"))
+    # A query check is a read that POSTs (Arroyo's validate_query): a create's pre-flight may send it.
+    checks = sandbox.hits("POST", "*/validate_query")
+    return sum(sandbox.hits(m) for m in ("POST", "PUT", "PATCH", "DELETE")) - checks
 
 
 @pytest.mark.parametrize("cases", CASES, ids=[c.provider for c in CASES])
@@ -133,9 +137,44 @@ async def test_api_errors_are_explained_without_the_token(cases: Cases, status: 
     assert nexts[status] in text, text
 
 
+def _risk(cases: Cases, tool: str) -> str:
+    op = next(o for o in registry.provider(cases.provider).operations() if o.name == tool)
+    assert op.write is not None
+    return op.write.risk.level
+
+
+@pytest.mark.parametrize(("cases", "tool", "args"), WRITES, ids=_ids(WRITES))
+async def test_write_asks_the_person_and_sends_once(cases: Cases, tool: str, args: dict[str, Any]) -> None:
+    """Channel 1: a client that can ask its user gets the question (with the code for a permanent action) and no
+    confirmation id; the yes sends the request once."""
+    sandbox = Sandbox(provider=cases.provider)
+    asked: list[str] = []
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        code = re.search(r"type this code: ([A-Z2-7]{6})", params.message)
+        return ElicitResult(action="accept", content={"code": code.group(1)} if code else {"approve": True})
+
+    async with Client(sandbox.server, mode="legacy", elicitation_callback=person) as client:
+        result = await client.call_tool(tool, args)
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["status"] == "executed", text_of(result)  # type: ignore[index]
+    assert result.structured_content["confirmation_id"] is None and asked  # type: ignore[index]
+    assert _writes_sent(sandbox) >= 1
+    assert sandbox.runtime.gate.audit.recent()[0]["channel"] == "asked"
+
+
 @pytest.mark.parametrize(("cases", "tool", "args"), WRITES, ids=_ids(WRITES))
 async def test_write_proposes_then_sends_once_on_confirm(cases: Cases, tool: str, args: dict[str, Any]) -> None:
-    sandbox = Sandbox(provider=cases.provider, confirm="token")
+    """Channel 3: a client that cannot ask gets a proposal and a confirmation id; high-risk actions only when
+    the operator allowed ids for them."""
+    high = _risk(cases, tool) == "high"
+    if high:
+        refused = Sandbox(provider=cases.provider, confirm="token")
+        async with Client(refused.server) as client:
+            result = await client.call_tool(tool, args)
+        assert result.is_error and "high-risk" in text_of(result) and _writes_sent(refused) == 0
+    sandbox = Sandbox(provider=cases.provider, confirm="token", allow_high_risk_ids=high)
     async with Client(sandbox.server) as client:
         proposal = await client.call_tool(tool, args)
         assert not proposal.is_error, text_of(proposal)

@@ -10,6 +10,7 @@ retried. See references/confirmation-gate.md for the contract in prose.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -91,6 +92,7 @@ class ActionResult(ToolResult):
     requires_typed_id: bool = Field(False, description="confirm_action needs typed_job_id (kill)")
     next_step: str = ""
     target: dict[str, Any] | None = Field(None, description="the target's state (after the change when executed)")
+    approval_url: str | None = Field(None, description="the approval page, for the person to open (never the model)")
 
 
 class PendingList(ToolResult):
@@ -316,6 +318,10 @@ class Gate:
         """The code a person types back to approve a permanent action: shown only in the question put to them."""
         return self.signer.code(canonical_digest([d.op.name, d.api.account.name, d.request]))
 
+    def record_challenge(self, record: Record) -> str:
+        """``challenge`` for a stored proposal (the approval page shows it; the same code as asking would)."""
+        return self.signer.code(canonical_digest([record["tool"], record["account"], record["request"]]))
+
     async def run_approved(self, d: Draft) -> ActionResult:
         """The person said yes to this draft directly: send it, unless the target moved while they decided. Then
         nothing is sent and no confirmation id is issued either: this person is asked, so the tool asks again."""
@@ -420,6 +426,9 @@ class Gate:
             cid, record = await self._verified(confirmation_id, account, principal)
         except ConfirmationRefused as exc:
             raise ToolError(str(exc)) from None
+        if record.get("channel") == "page":  # its id was never handed out: only the person's page approves it
+            raise ToolError("This proposal is approved on its approval page, not with an id. Nothing was sent.")
+        record["channel"] = "id"  # a proposal with both an id and a page link, confirmed here by its id
         op = self._ops[record["tool"]]
         spec = _spec(op)
         if spec.typed_confirmation and (typed_job_id or "").strip().lower() != record["target_id"].lower():
@@ -447,7 +456,7 @@ class Gate:
             "sandbox": api.account.sandbox,
             "platform": api.platform,
             "summary": record["summary"],
-            "confirmation_id": record["id"],
+            "confirmation_id": record["id"] if record.get("channel") == "id" else None,
             "changes": record["changes"],
             "request": shown,
             "risk": _spec(op).risk,
@@ -538,6 +547,74 @@ class Gate:
             next_step="Cancelled; nothing was sent.",
         )
 
+    # --- the approval page (channel 2; served by approval_page.py) ------------------------------------------
+
+    async def issue_page(self, d: Draft, *, with_id: bool) -> tuple[ActionResult, str, str]:
+        """Store a proposal the person approves on the approval page: (proposal, nonce, the page secret). The
+        record keeps only the secret's hash. Without ``with_id`` no confirmation id is handed out at all."""
+        proposal = await self.issue(d)
+        nonce = ConfirmationId.parse(str(proposal.confirmation_id)).nonce
+        secret = secrets.token_urlsafe(24)
+        record = await self.store.get(nonce)
+        assert record is not None
+        record |= {"page_secret": _secret_hash(secret), "channel": "id+page" if with_id else "page"}
+        await self.store.put(nonce, record, record["expires"])
+        if not with_id:
+            proposal.confirmation_id = None
+            proposal.next_step = ""
+        return proposal, nonce, secret
+
+    async def page_record(self, nonce: str, secret: str) -> Record:
+        """The pending proposal behind a page link, or ConfirmationRefused saying why not (nothing is sent)."""
+        record = await self.store.get(nonce)
+        if record is None:
+            if await self.store.was_spent(nonce):
+                raise ConfirmationRefused("This proposal was already decided (approved, declined or cancelled).")
+            raise ConfirmationRefused("This proposal is unknown or has expired. Ask the assistant to propose it again.")
+        stored = record.get("page_secret")
+        if not isinstance(stored, str) or not hmac.compare_digest(stored, _secret_hash(secret)):
+            raise ConfirmationRefused("This link is not valid for this proposal. Nothing was sent.")
+        if record["expires"] < self.clock():
+            raise ConfirmationRefused("This proposal has expired. Ask the assistant to propose it again.")
+        if record["tool"] not in self._ops:
+            raise ConfirmationRefused(f"{record['tool']} is not enabled on this server. Nothing was sent.")
+        return record
+
+    def page_view(self, record: Record) -> ActionResult:
+        """A stored proposal as the page shows it (the request in full)."""
+        op = self._ops[record["tool"]]
+        api = self._client(op.provider, record["account"])
+        shown = self._proposal(op, api, record, None)
+        shown.confirmation_id, shown.next_step = None, ""
+        return shown
+
+    async def approve_on_page(self, nonce: str, secret: str, code: str = "") -> ActionResult:
+        """The person approved on the page: the same path as ``confirm`` (stale check, single-use take, audit with
+        channel "page"). A wrong code leaves the proposal pending; a moved target sends nothing."""
+        record = await self.page_record(nonce, secret)
+        op = self._ops[record["tool"]]
+        if _spec(op).typed_confirmation and code.strip().upper() != self.record_challenge(record):
+            raise ConfirmationRefused("The typed code did not match. Nothing was sent; the proposal is still open.")
+        args = op.input_model.model_validate(record["args"])
+        api = self._client(op.provider, record["account"])
+        target = await self.current_target(op, args, api)
+        if await self.store.take(nonce) is None:
+            raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
+        if _version(api, target) != record["version"]:
+            stale = self.page_view(record)
+            stale.status, stale.target = "stale", target
+            stale.next_step = "The target changed since the proposal, so nothing was sent. Ask the assistant again."
+            return stale
+        return await self.execute(op, api, record | {"channel": "page"})
+
+    async def decline_on_page(self, nonce: str, secret: str) -> ActionResult:
+        record = await self.page_record(nonce, secret)
+        if await self.store.take(nonce) is None:
+            raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
+        declined = self.page_view(record)
+        declined.status, declined.next_step = "declined", "Declined; nothing was sent."
+        return declined
+
     async def pending(self, principal: str = "local") -> PendingList:
         actions = []
         for record in sorted(await self.store.all(principal), key=lambda r: r["expires"]):
@@ -561,6 +638,10 @@ async def _send(api: ApiClient, request: dict[str, Any]) -> Any:
         body=request["body"],
         headers=request.get("headers") or None,
     )
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _spec(op: Operation[Any, Any]) -> WriteSpec:
@@ -606,6 +687,8 @@ def render_action(result: ActionResult) -> str:
             lines.append("now: " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in state.items()))
     if result.confirmation_id and result.status in ("proposed", "stale"):
         lines.append(f"confirmation_id: {result.confirmation_id} (expires {result.expires_at})")
+    if result.approval_url and result.status in ("proposed", "stale"):
+        lines.append(f"Open to approve: {result.approval_url}")
     if result.next_step:
         lines.append(result.next_step)
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,18 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         else:
             out[key] = compact_schema(value, output=output)
     options = out.get("anyOf")
+    if not output and out.get("default", 0) is None:
+        # An optional argument: leaving it out is how a model says "none", so the schema shows only the real type
+        # (one option instead of anyOf with null, no default). The server still accepts an explicit null.
+        del out["default"]
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            other = next(o for o in options if o != {"type": "null"})
+            del out["anyOf"]
+            return other | out if isinstance(other, dict) else out
+        if isinstance(out.get("type"), list) and "null" in out["type"]:
+            kinds = [k for k in out["type"] if k != "null"]
+            out["type"] = kinds[0] if len(kinds) == 1 else kinds
+        return out
     if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
         other = next(o for o in options if o != {"type": "null"})
         if isinstance(other, dict) and isinstance(other.get("type"), str) and set(other) <= {"type", "format", "enum"}:
@@ -93,6 +106,7 @@ class StrictArguments(FuncMetadata):
 def finish_tool(tool: Tool, result_model: type[BaseModel]) -> Tool:
     """Make the tool strict about unknown arguments and give it its output schema."""
     tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
+    tool.description = inspect.cleandoc(tool.description or "")
     tool.fn_metadata = StrictArguments(
         arg_model=tool.fn_metadata.arg_model, output_model=result_model, output_schema=_output_schema(result_model)
     )
