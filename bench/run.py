@@ -69,7 +69,7 @@ def rows() -> list[tuple[str, str, str, str]]:
             "yes" if d100["seconds"] / d10["seconds"] < 13 else "NO",
         ),
         (
-            "lytics_data_health_report on the seeded account: time, tokens",
+            "data_health_report on the seeded account: time, tokens",
             f"{s['health_seconds'] * 1e3:.0f} ms, {s['health_tokens']:,.0f} tokens",
             "≤ 1,500 tokens",
             "yes" if s["health_tokens"] <= 1500 else "NO",

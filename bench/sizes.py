@@ -63,7 +63,7 @@ async def measure() -> dict[str, float]:
         out["fb_raw_log_tokens"] = tokens(raw_log)
 
         started = time.perf_counter()
-        health = await client.call_tool("lytics_data_health_report", {})
+        health = await client.call_tool("data_health_report", {})
         out["health_seconds"] = time.perf_counter() - started
         out["health_tokens"] = tokens(text_of(health))
 

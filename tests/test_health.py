@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 
 async def report(sandbox: Sandbox, **kwargs: Any) -> Any:
     async with Client(sandbox.server) as client:
-        return await client.call_tool("lytics_data_health_report", {}, **kwargs)
+        return await client.call_tool("data_health_report", {}, **kwargs)
 
 
 def checks(result: Any) -> dict[str, dict[str, Any]]:

@@ -23,7 +23,7 @@ READ_TOOLS = {
     "lytics_list_streams",
     "lytics_list_schema_fields",
     "lytics_get_event_quota",
-    "lytics_data_health_report",
+    "data_health_report",
 }
 
 
@@ -45,7 +45,8 @@ async def test_tools_have_valid_schemas_and_annotations(session: Client) -> None
         assert tool.output_schema is not None
         jsonschema.Draft202012Validator.check_schema(tool.output_schema)
         assert tool.annotations is not None
-        assert tool.annotations.open_world_hint is tool.name.startswith("lytics_") or tool.name == "confirm_action"
+        shared = ("confirm_action", "data_health_report")
+        assert tool.annotations.open_world_hint is (tool.name.startswith("lytics_") or tool.name in shared)
         if tool.name in READ_TOOLS:
             assert tool.annotations.read_only_hint is True
             assert tool.annotations.destructive_hint is False

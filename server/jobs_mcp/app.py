@@ -13,9 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from jobs_mcp import __version__, registry
+from jobs_mcp.approval_page import PATH as PAGE_PATH
+from jobs_mcp.approval_page import page_handler
 from jobs_mcp.config import Settings
 from jobs_mcp.docs import register_docs
 from jobs_mcp.gate import ActionResult, PendingList, render_action
+from jobs_mcp.health import health_tool
 from jobs_mcp.operations import Operation, ToolResult
 from jobs_mcp.principal import current_principal
 from jobs_mcp.runtime import Runtime
@@ -135,6 +138,8 @@ def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServe
         if op.kind != "read":
             runtime.gate.register(op)
     tools = [operation_tool(op, runtime) for op in ops]
+    if any(registry.provider(name).health() for name in settings.providers):
+        tools.append(health_tool(runtime))
     if not settings.read_only:
         tools += gate_tools(runtime)
     server = MCPServer(
@@ -149,5 +154,9 @@ def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServe
     @server.custom_route("/healthz", methods=["GET"])  # type: ignore[untyped-decorator]
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "sandbox": settings.sandbox})
+
+    if not settings.read_only and settings.approval_page != "off":
+        # Approval channel 2 on the server's own origin (over --http; behind the same host checks as the rest).
+        server.custom_route(PAGE_PATH, methods=["GET", "POST"])(page_handler(runtime.gate))
 
     return server

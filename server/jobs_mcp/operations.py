@@ -132,6 +132,7 @@ class Provider:
     error_hints: Mapping[str, str] = field(default_factory=dict)  # API error code -> what to do next
     log_hints: Mapping[str, str] = field(default_factory=dict)  # digest family -> what to do, naming our tools
     demo: Callable[[], Sequence[Any]] = lambda: ()  # demo steps (demo.Step) for `jobs-mcp demo`
+    health: Callable[[], Sequence[Any]] = lambda: ()  # its checks (health.HealthCheck) for data_health_report
 
     @property
     def prefix(self) -> str:

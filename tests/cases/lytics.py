@@ -16,7 +16,6 @@ CASES = Cases(
         "lytics_list_streams": {},
         "lytics_list_schema_fields": {},
         "lytics_get_event_quota": {},
-        "lytics_data_health_report": {},
     },
     writes={
         "lytics_create_job": {

@@ -28,6 +28,12 @@ def _demo() -> Sequence[Any]:
     return demo.STEPS
 
 
+def _health() -> Sequence[Any]:
+    from jobs_mcp.providers.lytics import health
+
+    return health.CHECKS
+
+
 PROVIDER = Provider(
     name=NAME,
     title="Lytics",
@@ -42,4 +48,5 @@ PROVIDER = Provider(
     error_hints=ERROR_HINTS,
     log_hints=LOG_HINTS,
     demo=_demo,
+    health=_health,
 )

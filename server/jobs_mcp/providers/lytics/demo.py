@@ -10,7 +10,7 @@ STEPS = (
     Step("Which Lytics jobs do we have?", "lytics_list_jobs"),
     Step("Why did my Facebook export stop?", "lytics_get_job_logs", {"job_id": FACEBOOK_EXPORT_ID}),
     Step("Anything else failing across the account today?", "lytics_list_account_job_logs", {"top": 5}),
-    Step("How healthy is our data overall?", "lytics_data_health_report"),
+    Step("How healthy is our data overall?", "data_health_report"),
     Step("Pause the healthy export for now.", "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID}),
     Step("Yes, pause it.", "confirm_action", confirm_previous),
 )

@@ -1,21 +1,18 @@
-"""Lytics data health: the streams, schema and quota reads, and the one-call health report.
-
-The report runs its four checks (streams, jobs, schema, quota) concurrently, each under its own time limit.
-A check that fails or times out is reported as "could not check" with the reason; it never sinks the rest.
-"""
+"""Lytics data health: the streams, schema and quota reads, and Lytics' checks for the shared health report
+(streams, jobs, schema, quota; see jobs_mcp/health.py for how they are run and judged)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobs_mcp.digest import digest_logs
 from jobs_mcp.errors import ApiError
-from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation
+from jobs_mcp.operations import Endpoint, Operation, ToolResult
 from jobs_mcp.providers.lytics.reads import Job, NoArgs
 from jobs_mcp.providers.lytics.vocabulary import LOG_HINTS, NAME, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
@@ -32,11 +29,7 @@ STREAM_QUIET = timedelta(hours=6)  # a stream silent this long needs attention
 STREAM_DEAD = timedelta(hours=48)  # ... and this long is unhealthy
 STALE_AFTER = timedelta(hours=1)  # a running job with no log entry this long is stale
 QUOTA_WARN, QUOTA_ERROR = 0.80, 0.95
-CHECK_TIMEOUT = 10.0
 DIGESTED_JOBS = 5  # failing jobs whose logs the report digests
-
-CheckStatus = Literal["ok", "warning", "error", "could not check"]
-Verdict = Literal["HEALTHY", "NEEDS ATTENTION", "UNHEALTHY"]
 
 
 # --- plain reads -----------------------------------------------------------------------------------------
@@ -102,32 +95,6 @@ def _render_quota(result: EventQuota) -> str:
 
 
 # --- the report ------------------------------------------------------------------------------------------
-
-
-class CheckResult(BaseModel):
-    check: str
-    status: CheckStatus
-    summary: str
-    details: list[str] = Field(default_factory=list)
-
-
-class Recommendation(BaseModel):
-    action: str
-    tool: str
-
-
-class HealthReport(ToolResult):
-    verdict: Verdict
-    checked_at: str
-    checks: list[CheckResult]
-    recommendations: list[Recommendation]
-
-
-class HealthArgs(OperationInput):
-    pass
-
-
-Check = Callable[["ApiClient", datetime, list[Recommendation]], Awaitable[CheckResult]]
 
 
 async def check_streams(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
@@ -242,78 +209,12 @@ async def check_quota(api: ApiClient, now: datetime, recs: list[Recommendation])
     return CheckResult(check="quota", status=status, summary=_render_quota(quota).removeprefix("Event quota: "))
 
 
-CHECKS: tuple[tuple[str, Check], ...] = (
-    ("streams", check_streams),
-    ("jobs", check_jobs),
-    ("schema", check_schema),
-    ("quota", check_quota),
+CHECKS = (
+    HealthCheck("streams", "lytics_list_streams", check_streams),
+    HealthCheck("jobs", "lytics_list_jobs", check_jobs),
+    HealthCheck("schema", "lytics_list_schema_fields", check_schema),
+    HealthCheck("quota", "lytics_get_event_quota", check_quota),
 )
-
-
-async def health_report(
-    api: ApiClient,
-    now: datetime,
-    *,
-    limit: float = CHECK_TIMEOUT,
-    progress: Callable[[int, int, str], Awaitable[None]] | None = None,
-) -> HealthReport:
-    results: dict[str, CheckResult] = {}
-    recs: dict[str, list[Recommendation]] = {name: [] for name, _ in CHECKS}
-
-    async def run(name: str, check: Check) -> None:
-        try:
-            with anyio.fail_after(limit):
-                results[name] = await check(api, now, recs[name])
-        except TimeoutError:
-            results[name] = CheckResult(check=name, status="could not check", summary=f"no answer within {limit:g} s")
-        except ApiError as exc:
-            results[name] = CheckResult(check=name, status="could not check", summary=one_line(exc, 200))
-        if progress is not None:
-            await progress(len(results), len(CHECKS), f"{name} checked")
-
-    async with anyio.create_task_group() as tg:
-        for name, check in CHECKS:
-            tg.start_soon(run, name, check)
-    checks = [results[name] for name, _ in CHECKS]
-    statuses = {c.status for c in checks}
-    verdict: Verdict = "UNHEALTHY" if "error" in statuses else "NEEDS ATTENTION" if statuses - {"ok"} else "HEALTHY"
-    flat = [r for name, _ in CHECKS for r in recs[name]]
-    for c in checks:
-        if c.status == "could not check":
-            flat.append(
-                Recommendation(action=f"Retry the {c.check} check alone to see the error", tool=_TOOL_OF[c.check])
-            )
-    return HealthReport(
-        sandbox=api.account.sandbox,
-        verdict=verdict,
-        checked_at=now.isoformat(timespec="seconds"),
-        checks=checks,
-        recommendations=flat,
-    )
-
-
-_TOOL_OF = {
-    "streams": "lytics_list_streams",
-    "jobs": "lytics_list_jobs",
-    "schema": "lytics_list_schema_fields",
-    "quota": "lytics_get_event_quota",
-}
-
-
-def render_report(report: HealthReport) -> str:
-    mark = {"ok": "OK", "warning": "ATTENTION", "error": "PROBLEM", "could not check": "COULD NOT CHECK"}
-    lines = [f"Data health: {report.verdict} (checked {short_time(report.checked_at)} UTC)"]
-    for c in report.checks:
-        lines.append(f"- {c.check}: {mark[c.status]} — {c.summary}")
-        lines += [f"    {d}" for d in c.details]
-    if report.recommendations:
-        lines.append("Next steps:")
-        lines += [f"- {r.action} → {r.tool}" for r in report.recommendations]
-    return "\n".join(lines)
-
-
-async def _run_report(call: Call[HealthArgs]) -> HealthReport:
-    return await health_report(call.api, call.now, progress=call.progress)
 
 
 def _catalogue_read(
@@ -361,18 +262,5 @@ HEALTH_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         EventQuota,
         lambda call: _quota(call.data, call.sandbox),
         _render_quota,
-    ),
-    Operation(
-        name="lytics_data_health_report",
-        title="Lytics data health report",
-        description="One report on streams, jobs, schema and event quota: HEALTHY, NEEDS ATTENTION or UNHEALTHY, "
-        "failing jobs with their top error codes, and next steps naming the tool to call.",
-        provider=NAME,
-        kind="read",
-        endpoint=None,  # reads streams, jobs, job logs, schema fields and quota concurrently
-        input_model=HealthArgs,
-        result_model=HealthReport,
-        run=_run_report,
-        render=render_report,
     ),
 )
