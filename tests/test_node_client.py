@@ -1,4 +1,5 @@
-"""Interop: the official TypeScript MCP client (@modelcontextprotocol/sdk) against `jobs-mcp serve` over stdio.
+"""Interop: the official TypeScript MCP client (@modelcontextprotocol/sdk) against `jobs-mcp serve` over stdio
+and over streamable HTTP (bearer token, elicitation).
 
 Needs Node and `npm ci --prefix tests/node` (the README's test command and .ci/run do it).
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
-from support import BIN, child_env
+from support import BIN, CANARY, child_env
 
 NODE_DIR = Path(__file__).parent / "node"
 
@@ -44,3 +45,38 @@ def test_typescript_sdk_client_over_stdio() -> None:
     assert seen["replayIsError"] and "already used" in seen["replayText"]
     assert set(seen["prompts"]) == {"job-manager", "data-health-monitor"}
     assert "jobs-mcp://references/confirmation-gate" in seen["resources"]
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+def test_typescript_sdk_client_over_http_with_elicitation(tmp_path: Path, sandbox_http: str, answer: str) -> None:
+    """The TS client over streamable HTTP (sessions, bearer token) is asked through elicitation: accept executes
+    the write once; decline sends nothing."""
+    import httpx
+
+    from test_remote import ALICE, posts, served, tokens_file
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the TypeScript client cannot run")
+    env = {"LYTICS_API_URL": sandbox_http, "LYTICS_API_TOKEN": CANARY}
+    with served(tmp_path, "--auth-tokens", str(tokens_file(tmp_path)), **env) as base:
+        httpx.post(f"{sandbox_http}/_sandbox/hits/reset")
+        out = subprocess.run(
+            [node, "http-client.mjs", base + "/mcp", ALICE, "lytics_pause_job", HEALTHY_EXPORT_ID, answer],
+            cwd=NODE_DIR,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        sent = posts(sandbox_http)
+    seen = json.loads(out)
+    assert seen["sessionId"], "served with sessions"
+    assert len(seen["asked"]) == 1 and "Pause job" in seen["asked"][0]["message"]
+    assert not seen["isError"], seen["text"]
+    if answer == "accept":
+        assert seen["status"] == "executed" and sent == 1
+    else:
+        assert seen["status"] == "declined" and sent == 0
+    assert CANARY not in out and ALICE not in (tmp_path / "server.err").read_text()

@@ -131,7 +131,9 @@ def operation_tool(op: Operation[Any, Any], runtime: Runtime) -> Tool:
     return finish_tool(tool, op.result_model)
 
 
-def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServer:
+def build_server(settings: Settings, runtime: Runtime | None = None, **transport: Any) -> MCPServer:
+    """The MCP server: every enabled operation a tool, the shared tools, prompts and resources. ``transport`` is
+    passed to MCPServer as it is (the HTTP server's ``token_verifier``, ``auth``, ``request_state_security``)."""
     runtime = runtime or Runtime(settings)
     ops = enabled_operations(settings)
     for op in ops:
@@ -148,6 +150,7 @@ def build_server(settings: Settings, runtime: Runtime | None = None) -> MCPServe
         instructions=instructions(settings),
         lifespan=runtime.lifespan,
         tools=tools,
+        **transport,
     )
     register_docs(server)
 

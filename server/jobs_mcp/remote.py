@@ -25,11 +25,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.datastructures import Headers
@@ -188,21 +189,19 @@ def request_state_keys(settings: Settings) -> list[bytes] | None:
     return [hmac.new(secret, b"jobs-mcp/request-state/v1", hashlib.sha256).digest()]
 
 
-def _secure(server: MCPServer, verifier: TokenFile | None, settings: Settings, public_url: str) -> None:
-    """Auth and request-state keys on a server ``build_server`` made. MCPServer takes both only as constructor
-    arguments, so they are set here on the built server: the same objects the constructor would have stored."""
+def _server_security(verifier: TokenFile | None, settings: Settings, public_url: str) -> dict[str, Any]:
+    """MCPServer's auth and request-state options: bearer tokens when a token file is given, and request-state
+    keys from JOBS_MCP_GATE_KEY so an approval retry may land on another replica."""
+    options: dict[str, Any] = {}
     if verifier is not None:
-        server.settings.auth = AuthSettings(
+        options["token_verifier"] = verifier
+        options["auth"] = AuthSettings(
             issuer_url=AnyHttpUrl(public_url), resource_server_url=None, validate_token_resource=False
         )
-        server._token_verifier = verifier
     keys = request_state_keys(settings)
     if keys is not None:
-        security = RequestStateSecurity(keys=keys)
-        chain = server._lowlevel_server.middleware
-        for i, mw in enumerate(chain):
-            if isinstance(mw, RequestStateBoundary):
-                chain[i] = RequestStateBoundary(security, default_audience=server.name)
+        options["request_state_security"] = RequestStateSecurity(keys=keys)
+    return options
 
 
 class Guard:
@@ -319,9 +318,9 @@ def build_http_app(settings: Settings, options: HttpOptions, runtime: Runtime | 
             "random string, the same on every replica, e.g. `openssl rand -hex 32`) and start again."
         )
     runtime = runtime or Runtime(settings)
-    server = build_server(settings, runtime)
     display = f"[{options.host}]" if ":" in options.host else options.host
-    _secure(server, verifier, settings, f"http://{display}:{options.port}")
+    security = _server_security(verifier, settings, f"http://{display}:{options.port}")
+    server = build_server(settings, runtime, **security)
     _add_readyz(server, runtime)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,

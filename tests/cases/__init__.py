@@ -25,7 +25,7 @@ class Cases:
     extra_reads: list[tuple[str, Args]] = field(default_factory=list)  # further argument sets worth checking
 
 
-PROVIDER_CASES = ("lytics", "owlmetry", "wiserows", "arroyo")
+PROVIDER_CASES = ("lytics", "owlmetry", "wiserows", "arroyo", "strait")
 
 
 def load(provider: str) -> Cases:

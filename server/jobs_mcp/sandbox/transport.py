@@ -42,12 +42,12 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             ) from exc
         raise httpx.ReadTimeout(f"no answer within {timeout:g} s", request=request)
 
-    async def _streamed(self, request: httpx.Request, timeout: float | None) -> httpx.Response:
+    async def _streamed(self, request: httpx.Request, wait: float | None) -> httpx.Response:
         """The answer as the app sends it: status and headers first, then the body chunk by chunk."""
-        messages = _run(self._app, request, timeout)
+        messages = _run(self._app, request, wait)
         start = await messages.__anext__()
         if start["type"] == "timeout":
-            raise httpx.ReadTimeout(f"no answer within {timeout:g} s", request=request)
+            raise httpx.ReadTimeout(f"no answer within {wait:g} s", request=request)
         if start["type"] != "http.response.start":
             raise httpx.RemoteProtocolError(
                 f"server closed the connection without a complete answer ({start.get('error', 'no answer')})",
@@ -74,9 +74,9 @@ class _Body(httpx.AsyncByteStream):
         await self._messages.aclose()
 
 
-async def _run(app: ASGIApp, request: httpx.Request, timeout: float | None) -> AsyncGenerator[Message]:
+async def _run(app: ASGIApp, request: httpx.Request, wait: float | None) -> AsyncGenerator[Message]:
     """The app's response messages as it sends them, ending with the last body part; a failure is a message
-    ``{"type": "error"}`` and no start within ``timeout`` is ``{"type": "timeout"}`` (nothing is raised across the
+    ``{"type": "error"}`` and no start within ``wait`` seconds is ``{"type": "timeout"}`` (nothing is raised across the
     generator's task group). Closing the generator disconnects and stops the app."""
     scope = {
         "type": "http",
@@ -118,7 +118,7 @@ async def _run(app: ASGIApp, request: httpx.Request, timeout: float | None) -> A
     async with anyio.create_task_group() as tg, received:
         tg.start_soon(serve)
         try:
-            with anyio.move_on_after(timeout) as waiting:
+            with anyio.move_on_after(wait) as waiting:
                 first = await received.receive()
             if waiting.cancelled_caught:
                 yield {"type": "timeout"}

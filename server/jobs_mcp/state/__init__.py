@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from mcp.server.mcpserver.exceptions import ToolError
+
 Record = dict[str, Any]
 """A pending proposal: plain JSON-able data, so every backend stores the same thing."""
 
@@ -29,8 +31,9 @@ SPENT_GRACE = 3600.0
 Clock = Callable[[], float]
 
 
-class StateUnavailable(Exception):
-    """The state backend cannot be reached; the message says what is down and what to do about it."""
+class StateUnavailable(ToolError):
+    """The state backend cannot be reached; the message says what is down and what to do about it (a ToolError,
+    so the model reads it: nothing was sent, and what to try)."""
 
 
 class KeyFileError(Exception):

@@ -31,9 +31,9 @@ def _next_cursor(body: Any) -> str | None:
 
 
 def _operations() -> Sequence[Operation[Any, Any]]:
-    from jobs_mcp.providers.arroyo import observe, reads, writes
+    from jobs_mcp.providers.arroyo import flow, observe, reads, writes
 
-    return (*reads.OPERATIONS, *observe.OPERATIONS, *writes.WRITE_OPERATIONS)
+    return (*reads.OPERATIONS, *observe.OPERATIONS, *flow.OPERATIONS, *writes.WRITE_OPERATIONS)
 
 
 def _simulator(**options: Any) -> Any:
