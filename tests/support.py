@@ -41,6 +41,7 @@ class Sandbox:
         read_only: bool = False,
         confirm: str = "auto",
         allow_high_risk_ids: bool = False,
+        approval_page: str = "auto",
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.provider = registry.provider(provider)
@@ -55,6 +56,7 @@ class Sandbox:
             read_only=read_only,
             confirm=confirm,  # type: ignore[arg-type]
             allow_high_risk_ids=allow_high_risk_ids,
+            approval_page=approval_page,  # type: ignore[arg-type]
             audit_db=str(audit),
         )
         self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={provider: self.app})

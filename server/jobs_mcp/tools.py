@@ -15,11 +15,13 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp import MCPError
+from mcp.server.elicitation import AcceptedElicitation, AcceptedUrlElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field, StrictBool
+from starlette.requests import Request
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, OperationInput, ToolResult
@@ -103,6 +105,25 @@ class UseTokenHandshake(BaseModel):
     """Resolver outcome meaning: do not ask here; return a proposal for confirm_action instead."""
 
 
+class UsePage(BaseModel):
+    """Resolver outcome meaning: the person approves on the approval page (channel 2)."""
+
+    with_id: bool = Field(description="also hand out a confirmation id (low/medium risk only)")
+    url_mode: bool = Field(description="send the page's URL through URL-mode elicitation, out of the model's sight")
+
+
+def client_has_url_elicitation(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and elicitation.url is not None
+
+
+def _origin(ctx: Context) -> str | None:
+    """The MCP server's own HTTP origin when this call came over HTTP (None over stdio or in memory)."""
+    request = getattr(ctx.request_context, "request", None)
+    return str(request.base_url) if isinstance(request, Request) else None
+
+
 def client_can_elicit(ctx: Context) -> bool:
     """Whether the client can put a form question to its user (a client declaring only URL mode cannot)."""
     caps = ctx.client_capabilities
@@ -125,6 +146,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     high_risk = op.write.risk.level == "high"
     params = argument_parameters(op, runtime.accounts(op.provider))
     platform = provider(op.provider).title
+    check_tool = _get_tool(op.provider)
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         args, account = _split(op, kwargs)
@@ -141,6 +163,9 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
                 "This server is set to confirm writes by asking the person (--confirm elicit), but this client "
                 "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
             )
+        if settings.confirm == "auto" and not can_ask and runtime.pages.enabled:
+            url_mode = client_has_url_elicitation(ctx)
+            return UsePage(with_id=not url_mode and (not high_risk or settings.allow_high_risk_ids), url_mode=url_mode)
         if settings.confirm == "token" or not can_ask:
             if high_risk and not settings.allow_high_risk_ids:
                 raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
@@ -161,7 +186,9 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     ) -> CallToolResult:
         result: ActionResult
         data = answer.data if isinstance(answer, AcceptedElicitation) else None
-        if isinstance(data, UseTokenHandshake):
+        if isinstance(data, UsePage):
+            result = await on_page(ctx, drafted, data)
+        elif isinstance(data, UseTokenHandshake):
             result = await gate.issue(drafted)
         elif _approved(data, gate.challenge(drafted) if typed else ""):
             result = await gate.run_approved(drafted)
@@ -169,12 +196,61 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingCode))
         return tool_result(result, render_action(result), platform)
 
+    async def on_page(ctx: Context, drafted: Draft, how: UsePage) -> ActionResult:
+        base = await runtime.pages.base_url(_origin(ctx))
+        if base is None:  # the page cannot be served here: as before the page existed
+            if high_risk and not runtime.settings.allow_high_risk_ids:
+                raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
+            return await gate.issue(drafted)
+        result, nonce, secret = await gate.issue_page(drafted, with_id=how.with_id)
+        url = f"{base}/approve/{nonce}?s={secret}"
+        after = (
+            f"Nothing is sent until they approve it there. Once they say they decided, check the outcome with "
+            f"{check_tool}; list_pending_actions stops listing it once it is decided."
+        )
+        if how.url_mode:
+            try:
+                answer = await ctx.elicit_url(PAGE_MESSAGE.format(summary=drafted.plan.summary), url, nonce)
+            except MCPError:  # no back-channel (a 2026-era request): the link goes in the result instead
+                answer = None
+            if isinstance(answer, AcceptedUrlElicitation):
+                result.next_step = f"Asked the person to approve on the approval page (opened by their client). {after}"
+                return result
+            if answer is not None:  # they would not open it
+                await gate.store.take(nonce)
+                return gate.declined(drafted)
+        result.approval_url = url
+        if result.confirmation_id is None:
+            result.next_step = (
+                "Only the person can approve this, on the approval page: give them the link to open in their "
+                f"browser; it shows the whole request. {after}"
+            )
+        else:
+            result.next_step = (
+                "Give the person the link to open in their browser: it shows the whole request, to approve or decline "
+                f"there. Or, only on their clear yes here: {_confirm_call(result.confirmation_id, typed)}. {after}"
+            )
+        return result
+
     resolved = [
         inspect.Parameter("drafted", KW, annotation=Annotated[Draft, Resolve(draft)]),
         inspect.Parameter("answer", KW, annotation=Annotated[ElicitationResult[Any], Resolve(approval)]),
     ]
     _with_signature(tool, op.name, [*resolved, *params], ActionResult)
     return tool
+
+
+PAGE_MESSAGE = "Approve or decline on this page (it shows the whole request): {summary}"
+
+
+def _get_tool(provider_name: str) -> str:
+    """The read tool that shows a job's state after the person decided, e.g. lytics_get_job."""
+    reads = [o.name for o in provider(provider_name).operations() if o.kind == "read" and "_get_" in o.name]
+    return next((n for n in reads if n.endswith("_get_job")), reads[0] if reads else "the platform's get tool")
+
+
+def _confirm_call(confirmation_id: str, typed: bool) -> str:
+    return f'confirm_action(confirmation_id="{confirmation_id}"' + (', typed_job_id="<the ID>")' if typed else ")")
 
 
 def _approved(data: Any, code: str) -> bool:

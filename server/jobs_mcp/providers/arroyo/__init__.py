@@ -48,6 +48,12 @@ def _demo() -> Sequence[Any]:
     return demo.STEPS
 
 
+def _health() -> Sequence[Any]:
+    from jobs_mcp.providers.arroyo import health
+
+    return health.CHECKS
+
+
 PROVIDER = Provider(
     name=NAME,
     title="Arroyo",
@@ -60,4 +66,5 @@ PROVIDER = Provider(
     simulator=_simulator,
     log_hints=LOG_HINTS,
     demo=_demo,
+    health=_health,
 )

@@ -34,6 +34,12 @@ def _demo() -> Sequence[Any]:
     return demo.STEPS
 
 
+def _health() -> Sequence[Any]:
+    from jobs_mcp.providers.owlmetry import health
+
+    return health.CHECKS
+
+
 PROVIDER = Provider(
     name=NAME,
     title="OwlMetry",
@@ -48,4 +54,5 @@ PROVIDER = Provider(
     sandbox_extras={"team_id": SANDBOX_TEAM_ID},
     error_hints=ERROR_HINTS,
     demo=_demo,
+    health=_health,
 )

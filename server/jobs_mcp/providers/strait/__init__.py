@@ -69,6 +69,12 @@ def _demo() -> Sequence[Any]:
     return demo.STEPS
 
 
+def _health() -> Sequence[Any]:
+    from jobs_mcp.providers.strait import health
+
+    return health.CHECKS
+
+
 PROVIDER = Provider(
     name=NAME,
     title="Strait",
@@ -84,4 +90,5 @@ PROVIDER = Provider(
     error_hints=ERROR_HINTS,
     log_hints=LOG_HINTS,
     demo=_demo,
+    health=_health,
 )

@@ -42,6 +42,12 @@ def _demo() -> Sequence[Any]:
     return demo.STEPS
 
 
+def _health() -> Sequence[Any]:
+    from jobs_mcp.providers.wiserows import health
+
+    return health.CHECKS
+
+
 PROVIDER = Provider(
     name=NAME,
     title="WiseRows",
@@ -55,4 +61,5 @@ PROVIDER = Provider(
     error_hints=ERROR_HINTS,
     log_hints=LOG_HINTS,
     demo=_demo,
+    health=_health,
 )

@@ -1,0 +1,161 @@
+"""The approval page's HTML: plain markup from the server, one stylesheet pinned by its hash, no script at all.
+
+Everything that came from a platform or the model (names, values, URLs, error text) is HTML-escaped here, and
+made visible first where it could hide characters (``textsafe.one_line``); JSON is shown with ``ensure_ascii``
+so no invisible or bidirectional character survives. The API token is never part of a proposal, so never here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from html import escape
+from typing import Any
+
+from jobs_mcp.gate import ActionResult
+from jobs_mcp.textsafe import one_line
+
+CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f4f5f7;color:#1d2430}
+main{max-width:860px;margin:24px auto;padding:24px 28px;background:#fff;border-radius:10px;
+box-shadow:0 1px 4px rgba(0,0,0,.12)}
+h1{font-size:20px;margin:0 0 6px}h2{font-size:15px;margin:22px 0 8px;color:#3b4658;text-transform:uppercase;
+letter-spacing:.04em}
+.meta{color:#5b6577;font-size:13px}
+.risk{padding:10px 14px;border-radius:6px;margin:14px 0;background:#fff6e0;border:1px solid #f0c36d}
+.risk.high{background:#fdecec;border-color:#e08a8a}.risk.low{background:#eef7ee;border-color:#9ccc9c}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border:1px solid #dde1e7;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#f0f2f5}
+pre,code{font:12.5px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre{background:#f6f8fa;border:1px solid #dde1e7;border-radius:6px;padding:10px;margin:0;white-space:pre-wrap;
+word-break:break-all;max-height:480px;overflow:auto}
+td pre{border:0;padding:0;background:none;max-height:none}
+.code{font:600 22px ui-monospace,Menlo,monospace;letter-spacing:.2em;background:#1d2430;color:#fff;
+padding:4px 12px;border-radius:6px}
+form{margin-top:22px;display:flex;gap:12px;align-items:center;flex-wrap:wrap}
+input[type=text]{font:16px ui-monospace,monospace;padding:8px;border:1px solid #aab2bf;border-radius:6px;
+width:10em;text-transform:uppercase}
+button{font:600 15px system-ui,sans-serif;padding:9px 22px;border-radius:6px;border:1px solid transparent;
+cursor:pointer}
+.approve{background:#1f7a3d;color:#fff}.decline{background:#fff;color:#8a1f1f;border-color:#c9a0a0}
+.outcome{padding:12px 14px;border-radius:6px;font-weight:600}
+.ok{background:#eef7ee;border:1px solid #9ccc9c}.bad{background:#fdecec;border:1px solid #e08a8a}
+.neutral{background:#f0f2f5;border:1px solid #dde1e7}
+"""
+_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+CSP = f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the URL holds the secret
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+_OUTCOMES = {
+    "executed": ("Done", "ok"),
+    "stale": ("Not sent: the target changed since the proposal", "bad"),
+    "failed": ("Failed", "bad"),
+    "unknown": ("Outcome unknown", "bad"),
+    "declined": ("Declined: nothing was sent", "neutral"),
+}
+
+
+_FOR_THE_MODEL = "Done. Tell the person the result."
+
+
+def _text(value: object, limit: int = 2000) -> str:
+    return escape(one_line(value, limit))
+
+
+def _json(value: Any) -> str:
+    if value is None:
+        return "<em>(none)</em>"
+    return f"<pre>{escape(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True, default=str))}</pre>"
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><main>{body}</main></body></html>"
+    )
+
+
+def _details(result: ActionResult) -> str:
+    parts = []
+    if result.risk is not None:
+        level = escape(result.risk.level)
+        lost = "<strong>This cannot be undone.</strong> " if result.risk.irreversible else ""
+        parts.append(f'<div class="risk {level}">Risk: <strong>{level}</strong>. {lost}{_text(result.risk.note)}</div>')
+    parts.append(f"<h2>What changes ({len(result.changes)})</h2>")
+    if result.changes:
+        rows = "".join(
+            f"<tr><td><code>{_text(c.field, 500)}</code></td><td>{_json(c.before)}</td><td>{_json(c.after)}</td></tr>"
+            for c in result.changes
+        )
+        parts.append(f"<table><tr><th>Path</th><th>Now</th><th>After</th></tr>{rows}</table>")
+    else:
+        parts.append('<p class="meta">No field values change; the request below is the action.</p>')
+    if result.request is not None:
+        req = result.request
+        parts.append("<h2>The exact request</h2>")
+        parts.append(f"<p><code><strong>{escape(req.method)}</strong> {_text(req.url, 4000)}</code></p>")
+        if req.headers:
+            rows = "".join(
+                f"<tr><td><code>{_text(k)}</code></td><td><code>{_text(v)}</code></td></tr>"
+                for k, v in req.headers.items()
+            )
+            parts.append(f"<table><tr><th>Header</th><th>Value</th></tr>{rows}</table>")
+        else:
+            parts.append('<p class="meta">Headers: none besides the account\'s credential (never shown).</p>')
+        parts.append('<p class="meta">Body:</p>' + _json(req.body))
+    return "".join(parts)
+
+
+def proposal_page(result: ActionResult, action: str, secret: str, code: str | None) -> str:
+    """The whole proposal with Approve and Decline (a plain form POST); ``code`` for a permanent action."""
+    where = f"{escape(result.platform or '')} · expires {escape(result.expires_at or '')}"
+    ask = ""
+    if code is not None:
+        ask = (
+            f'<p>This is permanent. To approve, type this code: <span class="code">{escape(code)}</span></p>'
+            '<label>Code <input type="text" name="code" autocomplete="off" spellcheck="false" maxlength="16"></label>'
+        )
+    form = (
+        f'<form method="post" action="{escape(action)}">'
+        f'<input type="hidden" name="s" value="{escape(secret)}">{ask}'
+        '<button class="approve" type="submit" name="decision" value="approve">Approve and send</button>'
+        '<button class="decline" type="submit" name="decision" value="decline">Decline</button></form>'
+    )
+    body = (
+        f'<p class="meta">jobs-mcp · approval needed · {where}</p><h1>{_text(result.summary, 500)}</h1>'
+        f"{_details(result)}{form}"
+    )
+    return _document("Approve: " + one_line(result.summary, 80), body)
+
+
+def outcome_page(result: ActionResult) -> str:
+    heading, tone = _OUTCOMES.get(result.status, (result.status, "neutral"))
+    state = ""
+    if result.target is not None:
+        shown = {k: result.target.get(k) for k in ("id", "name", "status") if k in result.target}
+        if shown:
+            pairs = ", ".join(f"{escape(k)} = <code>{_text(v, 200)}</code>" for k, v in shown.items())
+            state = f"<p>Now: {pairs}</p>"
+    note = result.next_step.replace(_FOR_THE_MODEL, "").strip()  # said to the model, not to this person
+    body = (
+        f'<p class="meta">jobs-mcp · {escape(result.platform or "")}</p><h1>{_text(result.summary, 500)}</h1>'
+        f'<p class="outcome {tone}">{escape(heading)}</p>{state}<p>{_text(note, 2000)}</p>'
+        '<p class="meta">You can close this page. The assistant will not see this page; tell it the action was '
+        "decided, and it can check the job's state.</p>"
+    )
+    return _document(heading, body)
+
+
+def message_page(title: str, text: str) -> str:
+    body = f'<p class="meta">jobs-mcp</p><h1>{escape(title)}</h1><p>{_text(text, 1000)}</p>'
+    return _document(title, body)

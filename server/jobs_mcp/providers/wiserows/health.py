@@ -1,0 +1,125 @@
+"""WiseRows' check for the shared health report (jobs; see jobs_mcp/health.py).
+
+The newest 100 jobs are read once: jobs that failed in the last 24 h are failing now (their logs are digested
+for the top error codes, as wiserows_get_job does); a pending or running job is stuck when it has been so far
+longer than jobs of its type usually take (the median of that type's completed jobs), or, without enough
+history, longer than ``STUCK_DEFAULT``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from statistics import median
+from typing import TYPE_CHECKING
+
+import anyio
+
+from jobs_mcp.digest import digest_logs
+from jobs_mcp.errors import ApiError
+from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation
+from jobs_mcp.providers.wiserows.reads import JOB_PATH, JOBS_PATH, Job, progress_text
+from jobs_mcp.providers.wiserows.vocabulary import LOG_HINTS, log_entry, ms_time
+from jobs_mcp.render import age, parse_time
+from jobs_mcp.textsafe import one_line, quote
+
+if TYPE_CHECKING:
+    from jobs_mcp.http import ApiClient
+
+WINDOW = timedelta(hours=24)
+USUAL_SAMPLES = 3
+STUCK_FACTOR = 3
+STUCK_MIN = timedelta(minutes=30)
+STUCK_DEFAULT = timedelta(hours=6)
+DIGESTED_JOBS = 5
+
+
+def _at(ms: int | None) -> datetime | None:
+    return parse_time(ms_time(ms))
+
+
+def usual_times(jobs: list[Job]) -> dict[str, timedelta]:
+    """Job type -> median duration (created to ended) of its completed jobs, with enough of them."""
+    durations: dict[str, list[float]] = {}
+    for job in jobs:
+        began, ended = _at(job.createdAt), _at(job.completedAt)
+        if job.status == "completed" and began and ended:
+            durations.setdefault(job.type, []).append((ended - began).total_seconds())
+    return {t: timedelta(seconds=median(d)) for t, d in durations.items() if len(d) >= USUAL_SAMPLES}
+
+
+async def _top_errors(api: ApiClient, now: datetime, failed: list[Job]) -> dict[str, str]:
+    lines: dict[str, str] = {}
+
+    async def one(job: Job) -> None:
+        try:
+            data = await api.request("GET", JOB_PATH.format(job_id=job.id))
+        except ApiError as exc:
+            lines[job.id] = f"log not readable: {one_line(exc, 100)}"
+            return
+        logs = data.get("logs") if isinstance(data, dict) else None
+        digest = digest_logs(
+            (log_entry(e) for e in (logs if isinstance(logs, list) else [])),
+            now=now,
+            job_id=job.id,
+            job_status=job.status,
+            active=False,
+            hints=LOG_HINTS,
+            newest=0,
+        )
+        lines[job.id] = "top errors: " + (
+            ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
+        )
+
+    async with anyio.create_task_group() as tg:
+        for job in failed:
+            tg.start_soon(one, job)
+    return lines
+
+
+async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
+    data = await api.request("GET", JOBS_PATH, params={"limit": "100"})
+    jobs = [Job.model_validate(j) for j in data or [] if isinstance(j, dict) and "id" in j]
+    usual = usual_times(jobs)
+    failed = [
+        j for j in jobs if j.status == "failed" and (_at(j.completedAt) or _at(j.createdAt) or now) >= now - WINDOW
+    ]
+    errors = await _top_errors(api, now, failed[:DIGESTED_JOBS])
+    details: list[str] = []
+    for job in failed[:DIGESTED_JOBS]:
+        details.append(
+            f"failed: {quote(job.name, 60)} ({job.id}, {job.category}/{job.type}), {progress_text(job.progress)}; "
+            f"{errors.get(job.id, '')}"
+        )
+        recs.append(
+            Recommendation(
+                action=f"Read the log digest of {one_line(job.name, 60)} ({job.id})", tool="wiserows_get_job"
+            )
+        )
+    stuck = 0
+    for job in jobs:
+        since = _at(job.createdAt)
+        if job.status not in ("pending", "running") or since is None:
+            continue
+        typical = usual.get(job.type)
+        limit = max(STUCK_MIN, STUCK_FACTOR * typical) if typical is not None else STUCK_DEFAULT
+        if now - since <= limit:
+            continue
+        stuck += 1
+        known = f"usually {age(now - typical, now)}" if typical is not None else "no usual time known"
+        details.append(
+            f"stuck: {quote(job.name, 60)} ({job.id}) {job.status} for {age(since, now)} ({known}), "
+            f"{progress_text(job.progress)}"
+        )
+        recs.append(
+            Recommendation(
+                action=f"Check whether {one_line(job.name, 60)} ({job.id}) still moves; cancel it if not",
+                tool="wiserows_get_job",
+            )
+        )
+    active = sum(1 for j in jobs if j.status in ("pending", "running"))
+    summary = f"{len(jobs)} jobs: {len(failed)} failed in 24 h, {stuck} stuck, {active} pending or running"
+    status: CheckStatus = "error" if failed else "warning" if stuck else "ok"
+    return CheckResult(check="jobs", status=status, summary=summary, details=details)
+
+
+CHECKS = (HealthCheck("jobs", "wiserows_list_jobs", check_jobs),)

@@ -1,0 +1,302 @@
+"""Approval channel 2: the page the server serves itself. A client that cannot ask the person gets a link (or,
+with URL-mode elicitation, the person gets it out of the model's sight); the page shows the whole proposal and
+approves it exactly once; replays, wrong secrets, declines and wrong codes send nothing. Also in a real browser."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ElicitResult
+
+from jobs_mcp import registry, tools
+from jobs_mcp.app import build_server
+from jobs_mcp.config import Settings, sandbox_account
+from jobs_mcp.page_html import CSP
+from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
+from jobs_mcp.runtime import Runtime
+from jobs_mcp.sandbox import FaultInjector
+from support import BIN, FAST, child_env, free_port, text_of, wait_http
+
+pytestmark = pytest.mark.anyio
+HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class Env:
+    """The Lytics simulator and a server wired to it, all state under tmp_path."""
+
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        self.faults = FaultInjector()
+        app = registry.provider("lytics").simulator(faults=self.faults)
+        self.settings = Settings(
+            accounts=(sandbox_account("lytics"),), audit_db=str(tmp_path / "audit.db"), state="memory", **settings
+        )
+        self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={"lytics": app})
+        self.server = build_server(self.settings, self.runtime)
+
+    def writes(self) -> int:
+        return self.faults.hits(method="POST") + self.faults.hits(method="PUT")
+
+
+def link(result: Any) -> tuple[str, str, str]:
+    """(page URL without the query, nonce, secret) of a proposal's approval_url."""
+    url = result.structured_content["approval_url"]
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", parts.path.rsplit("/", 1)[1], parse_qs(parts.query)["s"][0]
+
+
+async def propose(client: Client, tool: str, args: dict[str, Any]) -> Any:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, text_of(result)
+    return result
+
+
+async def test_page_shows_the_whole_proposal_escaped(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    config = {"segment_id": "seg-42", "nested": {"deep": {"threshold": 7}}, "note": HOSTILE}
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        result = await propose(
+            client, "lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "name": HOSTILE, "config": config}
+        )
+        page_url, _, secret = link(result)
+        page = await http.get(page_url, params={"s": secret})
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CSP and "script-src" not in CSP
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    text = page.text
+    assert "<script" not in text.lower() and "<b>bold" not in text  # the hostile name is shown as text only
+    assert html.escape("<script>alert(") in text.replace("&quot;", '"')
+    changes = result.structured_content["changes"]
+    assert len(changes) >= 3
+    for change in changes:  # every changed path
+        assert html.escape(change["field"]) in text
+    request = result.structured_content["request"]
+    assert request["method"] in text and html.escape(request["url"]) in text
+    body = json.dumps(request["body"], indent=2, sort_keys=True, ensure_ascii=True)
+    assert html.escape(body) in text  # the full body, pretty-printed
+    assert 'value="approve"' in text and 'value="decline"' in text and 'method="post"' in text
+    assert env.settings.accounts[0].token.get_secret_value() not in text
+    assert env.writes() == 0
+
+
+async def test_approve_executes_once_and_replay_sends_nothing(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        result = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        assert "Open to approve: http://127.0.0.1:" in text_of(result)
+        assert "lytics_get_job" in result.structured_content["next_step"]
+        assert result.structured_content["confirmation_id"]  # low risk, no elicitation: the id too (channel 3)
+        page_url, _, secret = link(result)
+        done = await http.post(page_url, data={"s": secret, "decision": "approve"})
+        assert done.status_code == 200 and "Done" in done.text and "paused" in done.text
+        assert env.writes() == 1
+        again = await http.post(page_url, data={"s": secret, "decision": "approve"})
+        assert again.status_code == 409 and "already decided" in again.text
+        shown = await http.get(page_url, params={"s": secret})
+        assert shown.status_code == 409
+        pending = await client.call_tool("list_pending_actions", {})
+        assert pending.structured_content["actions"] == []  # decided: no longer listed
+        confirm = await client.call_tool(
+            "confirm_action", {"confirmation_id": result.structured_content["confirmation_id"]}
+        )
+        assert confirm.is_error
+    assert env.writes() == 1
+    audit = env.runtime.gate.audit.recent()[0]
+    assert audit["channel"] == "page" and audit["outcome"]["status"] == "executed"
+
+
+async def test_wrong_secret_decline_and_unknown_send_nothing(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        result = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        page_url, nonce, secret = link(result)
+        for wrong in ("", secret[:-1] + ("A" if secret[-1] != "A" else "B")):
+            assert (await http.get(page_url, params={"s": wrong})).status_code == 403
+            refused = await http.post(page_url, data={"s": wrong, "decision": "approve"})
+            assert refused.status_code == 403 and "not valid" in refused.text
+        unknown = await http.get(page_url.replace(nonce, "0" * len(nonce)), params={"s": secret})
+        assert unknown.status_code == 404
+        declined = await http.post(page_url, data={"s": secret, "decision": "decline"})
+        assert declined.status_code == 200 and "Declined" in declined.text
+        after = await http.post(page_url, data={"s": secret, "decision": "approve"})
+        assert after.status_code == 409
+        pending = await client.call_tool("list_pending_actions", {})
+        assert pending.structured_content["actions"] == []
+    assert env.writes() == 0
+
+
+async def test_expired_proposal_sends_nothing(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        result = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        page_url, _, secret = link(result)
+        gate = env.runtime.gate
+        now = gate.clock()
+        gate.clock = lambda: now + 3600
+        expired = await http.post(page_url, data={"s": secret, "decision": "approve"})
+    assert expired.status_code in (404, 409) and "expired" in expired.text
+    assert env.writes() == 0
+
+
+async def test_stale_target_is_not_sent(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        first = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        second = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        other_url, _, other_secret = link(second)
+        await http.post(other_url, data={"s": other_secret, "decision": "approve"})  # the job is paused now
+        assert env.writes() == 1
+        page_url, _, secret = link(first)
+        stale = await http.post(page_url, data={"s": secret, "decision": "approve"})
+    assert stale.status_code == 200 and "Not sent: the target changed" in stale.text
+    assert env.writes() == 1
+
+
+async def test_kill_needs_the_code_and_gets_no_confirmation_id(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        result = await propose(client, "lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+        assert result.structured_content["confirmation_id"] is None  # high risk, no elicitation: the page only
+        assert "confirmation_id" not in text_of(result) and "confirm_action" not in text_of(result)
+        page_url, _, secret = link(result)
+        page = await http.get(page_url, params={"s": secret})
+        code = re.search(r'class="code">([^<]+)<', page.text)
+        assert code is not None and code.group(1) not in text_of(result)  # shown to the person only
+        for typed in ("", "WRONG1"):
+            refused = await http.post(page_url, data={"s": secret, "decision": "approve", "code": typed})
+            assert refused.status_code == 400 and "did not match" in refused.text
+        assert env.writes() == 0
+        done = await http.post(page_url, data={"s": secret, "decision": "approve", "code": code.group(1).lower()})
+        assert done.status_code == 200 and "Done" in done.text
+    assert env.writes() == 1
+
+
+async def test_url_mode_client_gets_the_link_out_of_the_models_sight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = Env(tmp_path)
+    monkeypatch.setattr(tools, "client_can_elicit", lambda _ctx: False)  # a client declaring URL mode only
+    urls: list[str] = []
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        urls.append(params.url)
+        return ElicitResult(action="accept")
+
+    async with Client(env.server, mode="legacy", elicitation_callback=person) as client, httpx.AsyncClient() as h:
+        result = await propose(client, "lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+        data, text = result.structured_content, text_of(result)
+        assert data["confirmation_id"] is None and data["approval_url"] is None
+        assert "approve/" not in text and "127.0.0.1" not in text
+        assert "asked the person to approve on the approval page" in text.lower()
+        assert len(urls) == 1 and urls[0].startswith("http://127.0.0.1:")
+        parts = urlsplit(urls[0])
+        page = await h.get(urls[0])
+        code = re.search(r'class="code">([^<]+)<', page.text)
+        assert code is not None
+        page_url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        secret = parse_qs(parts.query)["s"][0]
+        done = await h.post(page_url, data={"s": secret, "decision": "approve", "code": code.group(1)})
+        assert "Done" in done.text
+    assert env.writes() == 1
+
+
+async def test_page_is_served_on_the_servers_own_http_origin(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    app = env.server.streamable_http_app()
+    async with Client(env.server) as client:
+        result = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        _, nonce, secret = link(result)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+            page = await http.get(f"/approve/{nonce}", params={"s": secret})
+            assert page.status_code == 200 and "Pause job" in page.text
+            done = await http.post(f"/approve/{nonce}", data={"s": secret, "decision": "approve"})
+            assert "Done" in done.text
+    assert env.writes() == 1
+
+
+async def test_approval_page_off_keeps_the_old_behaviour(tmp_path: Path) -> None:
+    env = Env(tmp_path, approval_page="off")
+    async with Client(env.server) as client:
+        result = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        assert result.structured_content["approval_url"] is None and result.structured_content["confirmation_id"]
+        kill = await client.call_tool("lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+        assert kill.is_error and "Nothing was proposed" in text_of(kill)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed ({CHROMIUM} missing)")
+async def test_real_browser_approves_on_the_page(tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.async_api", reason="playwright (dev extra) is not installed")
+    env = Env(tmp_path)
+    config = {"segment_id": "seg-42", "nested": {"deep": {"threshold": 7}}}
+    async with Client(env.server) as client, playwright.async_playwright() as pw:
+        update = await propose(
+            client, "lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "name": HOSTILE, "config": config}
+        )
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1000, "height": 900})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: dialogs.append(d.message))
+            await page.goto(update.structured_content["approval_url"])
+            await page.screenshot(path=str(tmp_path / "proposal.png"), full_page=True)
+            assert json.dumps(HOSTILE) in await page.inner_text("table")  # the new name, as text, never run
+            await page.click("button.approve")
+            await page.wait_for_selector(".outcome")
+            assert await page.inner_text(".outcome") == "Done"
+            await page.screenshot(path=str(tmp_path / "outcome.png"), full_page=True)
+
+            kill = await propose(client, "lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+            await page.goto(kill.structured_content["approval_url"])
+            code = await page.inner_text(".code")
+            await page.fill("input[name=code]", code)
+            await page.screenshot(path=str(tmp_path / "kill.png"), full_page=True)
+            await page.click("button.approve")
+            await page.wait_for_selector(".outcome")
+            assert await page.inner_text(".outcome") == "Done"
+            assert dialogs == []
+        finally:
+            await browser.close()
+    assert env.writes() == 2
+
+
+async def test_serve_http_links_to_its_own_origin(tmp_path: Path) -> None:
+    port = free_port()
+    env = child_env(XDG_STATE_HOME=str(tmp_path / "state"))
+    args = [str(BIN), "serve", "--http", "--port", str(port), "--state", "memory", "--audit-db", str(tmp_path / "a.db")]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp")) as client:
+            result = await propose(client, "lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+            url = result.structured_content["approval_url"]
+            assert url.startswith(f"http://127.0.0.1:{port}/approve/")
+            assert result.structured_content["confirmation_id"] is None
+            async with httpx.AsyncClient() as http:
+                page = await http.get(url)
+                assert page.status_code == 200 and "Kill job" in page.text
+                wrong = await http.post(url.split("?")[0], data={"s": "nope", "decision": "approve"})
+                assert wrong.status_code == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
