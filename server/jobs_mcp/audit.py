@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jobs_mcp.textsafe import scrub
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -71,8 +73,8 @@ class AuditLog:
             action,
             account,
             tool,
-            json.dumps(request, sort_keys=True, default=str),
-            None if result is None else json.dumps(result, sort_keys=True, default=str),
+            scrub(json.dumps(request, sort_keys=True, default=str)),
+            None if result is None else scrub(json.dumps(result, sort_keys=True, default=str)),
             principal,
             channel,
         )

@@ -278,12 +278,22 @@ def _audit(args: argparse.Namespace) -> None:
         )
 
 
+def _scrubbed(record: logging.LogRecord) -> bool:
+    """Log lines pass through the same scrubber as every answer: no credential reaches stderr."""
+    from jobs_mcp.textsafe import scrub
+
+    record.msg, record.args = scrub(record.getMessage()), None
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_scrubbed)
     try:
         if args.command == "serve":
             _serve(args)

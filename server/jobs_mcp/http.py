@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -24,9 +23,9 @@ import httpx
 from jobs_mcp.config import Account
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Provider
-from jobs_mcp.textsafe import quote
+from jobs_mcp.textsafe import quote, remember_secret, scrub
 
-__all__ = ["Answer", "ApiClient", "ApiError", "RetryPolicy", "scrub"]
+__all__ = ["Answer", "ApiClient", "ApiError", "RetryPolicy"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +71,8 @@ class ApiClient:
         self._hints = dict(provider.error_hints)
         self._sleep = sleep
         self._secret = account.token.get_secret_value()
+        if not account.sandbox:
+            remember_secret(self._secret)
         self._memo: dict[str, tuple[float, Any]] = {}
         header = f"{provider.auth_scheme} {self._secret}".strip()
         self._client = httpx.AsyncClient(
@@ -249,13 +250,4 @@ class ApiClient:
         return f"{where} failed (HTTP {status}{tag}).{said}"
 
     def _scrub(self, text: str) -> str:
-        return scrub(text, self._secret)
-
-
-def scrub(text: str, secret: str) -> str:
-    """The text with the secret, in any letter case, and any long piece of it (12+ characters) masked."""
-    if not secret:
-        return text
-    piece = min(len(secret), 12)
-    pattern = "|".join(re.escape(secret[i : i + piece]) for i in range(len(secret) - piece + 1))
-    return re.sub(f"(?:{pattern})+", "***", text, flags=re.IGNORECASE)
+        return scrub(text)

@@ -25,6 +25,31 @@ _INVISIBLE = re.compile(
 )
 
 
+# Every credential this process holds (platform tokens): no text that leaves the server may contain one, in any
+# letter case or as any long piece of it. Filled as accounts are opened; read by ``scrub``.
+_SECRETS: set[str] = set()
+_SECRET_PATTERN: list[re.Pattern[str] | None] = [None]
+SECRET_PIECE = 12  # characters of a secret that are already too much to show
+
+
+def remember_secret(secret: str) -> None:
+    """Scrub this secret from everything from now on (short values are not secrets worth a pattern)."""
+    if len(secret) >= 8 and secret not in _SECRETS:
+        _SECRETS.add(secret)
+        pieces = {
+            s[i : i + min(len(s), SECRET_PIECE)] for s in _SECRETS for i in range(max(len(s) - SECRET_PIECE, 0) + 1)
+        }
+        _SECRET_PATTERN[0] = re.compile(
+            "(?:" + "|".join(map(re.escape, sorted(pieces, key=len, reverse=True))) + ")+", re.IGNORECASE
+        )
+
+
+def scrub(text: str) -> str:
+    """The text with every remembered secret masked (any case, any long piece)."""
+    pattern = _SECRET_PATTERN[0]
+    return pattern.sub("***", text) if pattern is not None else text
+
+
 def _visible(match: re.Match[str]) -> str:
     return f"<U+{ord(match.group()):04X}>"
 
@@ -32,7 +57,7 @@ def _visible(match: re.Match[str]) -> str:
 def one_line(text: object, limit: int = 160) -> str:
     """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut); invisible and
     bidirectional characters are made visible, so remote text cannot hide or reorder what a person reads."""
-    flat = _INVISIBLE.sub(_visible, _CONTROL.sub(" ", str(text))).strip()
+    flat = _INVISIBLE.sub(_visible, _CONTROL.sub(" ", scrub(str(text)))).strip()
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
 
 

@@ -12,6 +12,7 @@ retry round is harmless.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ from jobs_mcp.operations import Operation, OperationInput, ToolResult
 from jobs_mcp.principal import current_principal
 from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
+from jobs_mcp.textsafe import scrub
 
 SANDBOX_MARK = "[sandbox: simulated {platform} account, not real data]"
 KW = inspect.Parameter.KEYWORD_ONLY
@@ -64,12 +66,15 @@ def sandbox_mark(platform: str | None) -> str:
 
 
 def tool_result(result: ToolResult, text: str, platform: str | None) -> CallToolResult:
-    """The text a model reads and the structured result; simulated data is marked as such, naming the platform."""
+    """The text a model reads and the structured result; simulated data is marked as such, naming the platform.
+    The last gate for secrets: no credential leaves in either, whatever a platform echoed back."""
     if result.sandbox:
         text = f"{sandbox_mark(platform)}\n{text}"
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json")
-    )
+    structured = result.model_dump(mode="json")
+    dumped = json.dumps(structured)
+    if scrub(dumped) != dumped:
+        structured = json.loads(scrub(dumped))
+    return CallToolResult(content=[TextContent(type="text", text=scrub(text))], structured_content=structured)
 
 
 def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
