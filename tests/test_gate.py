@@ -206,7 +206,7 @@ async def test_create_whose_answer_is_lost_makes_exactly_one_job(client: Client,
     sandbox.faults.add("POST", "/v2/job/*", drop="after", times=1)
     done = await client.call_tool("confirm_action", {"confirmation_id": proposal.structured_content["confirmation_id"]})  # type: ignore[index]
     assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
-    assert "exists now" in text_of(done)
+    assert "is there now" in text_of(done)
     assert sandbox.hits("POST") == 1
     listed = await client.call_tool("lytics_list_jobs", {"workflow": "s3_import", "show_all": True})
     assert [j["name"] for j in listed.structured_content["jobs"]].count("Lost answer import") == 1  # type: ignore[index]

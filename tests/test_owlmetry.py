@@ -176,17 +176,20 @@ async def test_a_lost_trigger_answer_is_looked_up_not_resent(sandbox: Sandbox, c
     result = done.structured_content
     assert result["status"] == "executed", text_of(done)
     assert result["target"]["job_type"] == "revenuecat_user_backfill" and result["target"]["params"]["page_size"] == 50
-    assert "Do not create it again" in text_of(done)
+    assert "Do not propose it again" in text_of(done)
     assert sandbox.hits("POST", TRIGGER_GLOB) == 1
 
 
-async def test_a_lost_trigger_answer_with_nothing_created_says_so(sandbox: Sandbox, client: Client) -> None:
+async def test_a_lost_trigger_answer_with_nothing_found_is_unknown_never_failed(
+    sandbox: Sandbox, client: Client
+) -> None:
     proposal = await client.call_tool(
         "owlmetry_trigger_job", {"job_type": "apple_ads_sync", "project_id": s.PROJECT_MAC_ID}
     )
     sandbox.faults.add("POST", TRIGGER_GLOB, drop="before", times=1)
     done = await client.call_tool("confirm_action", {"confirmation_id": proposal.structured_content["confirmation_id"]})
-    assert done.structured_content["status"] == "failed" and "nothing was created" in text_of(done)
+    assert done.structured_content["status"] == "unknown" and "may still appear" in text_of(done)
+    assert sandbox.hits("POST", TRIGGER_GLOB) == 1, "never sent twice"
 
 
 async def test_cursor_pages_newest_first_without_overlap(client: Client) -> None:

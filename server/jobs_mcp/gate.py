@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RiskLevel = Literal["low", "medium", "high"]
+LOOKUPS, LOOKUP_PAUSE = 3, 0.5  # looking for a write whose answer was lost: how often, how far apart (s)
 BODY_SHOWN = 600  # characters of a request body shown inline; a larger body is named by size and hash
 Status = Literal["proposed", "executed", "stale", "cancelled", "declined", "failed", "unknown"]
 
@@ -475,12 +477,11 @@ class Gate:
                 data = await _send(api, request)
         except ApiError as exc:
             outcome: ActionResult
-            if exc.status is None and (finder := _spec(op).find_created) is not None:
+            unsure = exc.status is None or exc.status >= 500  # it may have landed: the outcome is unknown
+            if unsure and (finder := _spec(op).find_created) is not None:
                 outcome = await self._check_created(op, api, record, base, finder, str(exc))
             else:
-                outcome = ActionResult(
-                    **base, status="failed" if exc.status else "unknown", next_step=resent + str(exc)
-                )
+                outcome = ActionResult(**base, status="unknown" if unsure else "failed", next_step=resent + str(exc))
             result = outcome.model_dump(mode="json")
             self.audit.outcome(record["id"], record["account"], record["tool"], shown, result, **who)
             return outcome
@@ -501,30 +502,33 @@ class Gate:
         finder: Callable[[ApiClient, Any, list[str]], Awaitable[dict[str, Any] | None]],
         error: str,
     ) -> ActionResult:
-        """The create's answer was lost: look before saying anything, and never send it again."""
+        """The write's answer was lost: look for exactly this write over a short window before saying anything,
+        and never send it again. Not found is still "outcome unknown": it may yet appear."""
         args = op.input_model.model_validate(record["args"])
-        try:
-            found = await finder(api, args, list(record.get("existing", [])))
-        except ApiError:
-            return ActionResult(
-                **base,
-                status="unknown",
-                next_step=f"{error} Could not check whether the job "
-                "was created: list the jobs before proposing it again.",
-            )
+        found = None
+        for attempt in range(LOOKUPS):
+            try:
+                found = await finder(api, args, list(record.get("existing", [])))
+            except ApiError:
+                found = None
+            if found is not None:
+                break
+            if attempt + 1 < LOOKUPS:
+                await anyio.sleep(LOOKUP_PAUSE)
         if found is not None:
             return ActionResult(
                 **base,
                 status="executed",
                 target=found,
-                next_step="The answer was lost, but the "
-                "job exists now (checked), so it was created once. Do not create it again.",
+                next_step="The answer was lost, but the write is there now (looked up), so it happened once. "
+                "Do not propose it again.",
             )
+        waited = LOOKUP_PAUSE * (LOOKUPS - 1)
         return ActionResult(
             **base,
-            status="failed",
-            next_step="The answer was lost and no such job exists "
-            "(checked), so nothing was created. It is safe to propose it again.",
+            status="unknown",
+            next_step=f"{error} It was looked for {LOOKUPS} times over {waited:g} s and not found, but it may still "
+            "appear: check with the platform's list or get tool before proposing it again.",
         )
 
     async def cancel(self, confirmation_id: str, principal: str = "local") -> ActionResult:
