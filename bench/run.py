@@ -1,11 +1,13 @@
 """Run every benchmark once and rewrite the results table in bench/README.md.
 
 Each figure is a ratio or a size measured in this one run, side by side with its baseline.
-Usage: python bench/run.py
+Usage: python bench/run.py [--only http]   (--only http: re-measure the HTTP throughput rows alone)
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import platform
 import sys
 from datetime import UTC, datetime
@@ -16,9 +18,63 @@ sys.path.insert(0, str(HERE))
 
 import bench_digest  # noqa: E402
 import cold_start  # noqa: E402
+import http_throughput  # noqa: E402
 import sizes  # noqa: E402
+import tool_tokens  # noqa: E402
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+# First words of the rows http_rows() makes: `--only http` replaces those rows and keeps the rest of the table.
+HTTP_ROWS = ("HTTP tool calls, ", "peak RSS per server process")
+
+
+def http_rows() -> list[tuple[str, str, str, str]]:
+    clients, seconds = 16, 10.0
+    http = http_throughput.run(clients, seconds)
+    bare, one, two = http["bare"], http["one"], http["two"]
+    one_x, two_x = one["calls_s"] / bare["calls_s"], two["calls_s"] / bare["calls_s"]
+    cores = os.cpu_count()
+    return [
+        (
+            f"HTTP tool calls, 1 jobs-mcp replica (stateless, sandbox `lytics_list_workflows`) vs bare SDK server "
+            f"(stateless, `hello`): {clients} clients, {seconds:.0f} s each, {cores} cores shared with the driver",
+            f"{one_x:.2f}x ({one['calls_s']:.0f} vs {bare['calls_s']:.0f} calls/s); "
+            f"p50 {one['p50_ms']:.0f} vs {bare['p50_ms']:.0f} ms; p99 {one['p99_ms']:.0f} vs {bare['p99_ms']:.0f} ms",
+            "≥ 0.8x",
+            "yes" if one_x >= 0.8 else "NO",
+        ),
+        (
+            "HTTP tool calls, 2 jobs-mcp replicas sharing Redis, calls round-robin, same load, vs bare SDK server",
+            f"{two_x:.2f}x ({two['calls_s']:.0f} calls/s, {two['calls_s'] / one['calls_s']:.2f}x one replica); "
+            f"p50 {two['p50_ms']:.0f} ms; p99 {two['p99_ms']:.0f} ms",
+            "≥ 0.8x",
+            "yes" if two_x >= 0.8 else "NO",
+        ),
+        (
+            "peak RSS per server process under that load (VmHWM)",
+            f"1 replica {one['rss_mib'][0]:.0f} MiB; 2 replicas {', '.join(f'{m:.0f}' for m in two['rss_mib'])} MiB "
+            f"(+ redis {two['redis_rss_mib']:.0f} MiB); bare SDK {bare['rss_mib'][0]:.0f} MiB",
+            "-",
+            "-",
+        ),
+    ]
+
+
+def tool_rows() -> list[tuple[str, str, str, str]]:
+    """What a model sees of the tools on every turn (name, description, input schema), per provider and all."""
+    out = []
+    for label, count, total, per in tool_tokens.table():
+        budget = per <= 120 and (label != "lytics" or total <= 2500)
+        out.append(
+            (
+                f"tool tokens a model sees, --providers {label} ({count} tools incl. the shared ones)",
+                f"{total:,} ({per} per tool)",
+                "≤ 120 per tool" + (", ≤ 2,500 in all" if label == "lytics" else ""),
+                "yes" if budget else "NO",
+            )
+        )
+    return out
 
 
 def rows() -> list[tuple[str, str, str, str]]:
@@ -36,12 +92,7 @@ def rows() -> list[tuple[str, str, str, str]]:
             "≤ 1.15x",
             "yes" if ratio <= 1.15 else "minimum only" if best <= 1.15 else "NO",
         ),
-        (
-            "tools/list tokens, Lytics read tools",
-            f"{s['tools_list_read_tokens']:,.0f} (all {s['tool_count']:.0f} tools: {s['tools_list_all_tokens']:,.0f})",
-            "small",
-            "-",
-        ),
+        *tool_rows(),
         (
             "lytics_list_jobs text vs raw API JSON (seeded account)",
             f"{s['list_jobs_text_tokens'] / s['list_jobs_raw_tokens']:.0%} "
@@ -87,16 +138,33 @@ def rows() -> list[tuple[str, str, str, str]]:
             "-",
             "-",
         ),
+        *http_rows(),
     ]
 
 
+def _current_rows(text: str) -> list[str]:
+    """The data rows of the results table now in the README."""
+    block = text.partition(START)[2].partition(END)[0]
+    return [line for line in block.splitlines() if line.startswith("| ") and not line.startswith("| measure |")]
+
+
 def main() -> None:
-    table = ["| measure | result | target | met |", "|---|---|---|---|"]
-    table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows()]
-    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, Python {platform.python_version()}."
-    block = "\n".join([START, stamp, "", *table, END])
+    parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite the README's results table.")
+    parser.add_argument("--only", choices=["http"], help="re-measure only these rows; keep the others as they are")
+    args = parser.parse_args()
     readme = HERE / "README.md"
     text = readme.read_text(encoding="utf-8")
+    table = ["| measure | result | target | met |", "|---|---|---|---|"]
+    if args.only == "http":
+        table += [row for row in _current_rows(text) if not row.removeprefix("| ").startswith(HTTP_ROWS)]
+        table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in http_rows()]
+    else:
+        table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows()]
+    stamp = (
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} ({os.cpu_count()} cores, shared with the "
+        f"load drivers), Python {platform.python_version()}."
+    )
+    block = "\n".join([START, stamp, "", *table, END])
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     readme.write_text(head + block + tail, encoding="utf-8")

@@ -73,7 +73,7 @@ async def measure() -> dict[str, float]:
 
 async def _gate_overhead(client: Client, runtime: Runtime, rounds: int = 20) -> dict[str, float]:
     """Median time of a bare pause request, of a propose (tool call) and of a confirm (tool call)."""
-    api: ApiClient = runtime.client(None)
+    api: ApiClient = runtime.client("lytics")
     bare, propose, confirm = [], [], []
     for _ in range(rounds):
         for action in ("pause", "resume"):

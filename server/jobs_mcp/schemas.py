@@ -13,8 +13,9 @@ from pydantic import BaseModel, ValidationError
 
 def compact_schema(schema: Any, *, output: bool = False) -> Any:
     """The same schema in fewer tokens (tools/list is paid on every turn): no generated ``title`` keywords,
-    ``anyOf [T, null]`` of a typed schema written as ``type: [T, "null"]``, and for output schemas no
-    ``default`` keywords (they mean nothing for a result). Property *names* are never touched."""
+    ``anyOf [T, null]`` of a typed schema written as ``type: [T, "null"]``, for output schemas no ``default``
+    keywords (they mean nothing for a result), and for input schemas no ``pattern`` and no ``minLength: 1`` (the
+    server still enforces both). Property *names* are never touched."""
     if isinstance(schema, list):
         return [compact_schema(item, output=output) for item in schema]
     if not isinstance(schema, dict):
@@ -22,6 +23,10 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if (key == "title" and isinstance(value, str)) or (output and key == "default"):
+            continue
+        if not output and (key == "pattern" or (key == "minLength" and value == 1)) and isinstance(value, str | int):
+            # Checked by the server all the same (the argument model keeps them); a regex or a "not empty" costs
+            # tokens on every turn and tells a model less than the field's description does.
             continue
         if key in ("properties", "$defs") and isinstance(value, dict):
             out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
