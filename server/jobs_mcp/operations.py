@@ -10,6 +10,7 @@ registers every enabled operation in one loop; nothing else defines tools.
 
 from __future__ import annotations
 
+import importlib
 import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,22 @@ class Endpoint:
             else:
                 params[name] = str(value)
         return params
+
+
+def lazy(*targets: str) -> Callable[..., Any]:
+    """A provider part imported only when first used (start-up imports no disabled platform, and little of an
+    enabled one). Each target is ``"module:NAME"``; a function is called with the arguments given, and several
+    targets' sequences are joined into one tuple."""
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        values = []
+        for target in targets:
+            module, _, name = target.partition(":")
+            value = getattr(importlib.import_module(module), name)
+            values.append(value(*args, **kwargs) if callable(value) else value)
+        return values[0] if len(values) == 1 else tuple(item for value in values for item in value)
+
+    return load
 
 
 @dataclass(frozen=True)

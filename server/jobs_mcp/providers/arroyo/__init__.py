@@ -6,10 +6,9 @@ restart is ``POST /pipelines/{id}/restart``; a job is read through its pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from jobs_mcp.operations import Operation, Provider, Wire
+from jobs_mcp.operations import Provider, Wire, lazy
 from jobs_mcp.providers.arroyo.vocabulary import LOG_HINTS, NAME, status_class, version
 from jobs_mcp.wire import error_detail
 
@@ -30,30 +29,6 @@ def _next_cursor(body: Any) -> str | None:
     return str(last["id"]) if last.get("id") else None
 
 
-def _operations() -> Sequence[Operation[Any, Any]]:
-    from jobs_mcp.providers.arroyo import flow, observe, reads, writes
-
-    return (*reads.OPERATIONS, *observe.OPERATIONS, *flow.OPERATIONS, *writes.WRITE_OPERATIONS)
-
-
-def _simulator(**options: Any) -> Any:
-    from jobs_mcp.providers.arroyo.simulator import create_app
-
-    return create_app(**options)
-
-
-def _demo() -> Sequence[Any]:
-    from jobs_mcp.providers.arroyo import demo
-
-    return demo.STEPS
-
-
-def _health() -> Sequence[Any]:
-    from jobs_mcp.providers.arroyo import health
-
-    return health.CHECKS
-
-
 PROVIDER = Provider(
     name=NAME,
     title="Arroyo",
@@ -62,9 +37,14 @@ PROVIDER = Provider(
     wire=Wire(unwrap=_unwrap, error=error_detail, next_cursor=_next_cursor),
     status_class=status_class,
     version=version,
-    operations=_operations,
-    simulator=_simulator,
+    operations=lazy(
+        "jobs_mcp.providers.arroyo.reads:OPERATIONS",
+        "jobs_mcp.providers.arroyo.observe:OPERATIONS",
+        "jobs_mcp.providers.arroyo.flow:OPERATIONS",
+        "jobs_mcp.providers.arroyo.writes:WRITE_OPERATIONS",
+    ),
+    simulator=lazy("jobs_mcp.providers.arroyo.simulator:create_app"),
     log_hints=LOG_HINTS,
-    demo=_demo,
-    health=_health,
+    demo=lazy("jobs_mcp.providers.arroyo.demo:STEPS"),
+    health=lazy("jobs_mcp.providers.arroyo.health:CHECKS"),
 )

@@ -2,37 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from jobs_mcp.operations import Operation, Provider, Wire
+from jobs_mcp.operations import Provider, Wire, lazy
 from jobs_mcp.providers.lytics.vocabulary import ERROR_HINTS, LOG_HINTS, NAME, status_class, version
 from jobs_mcp.wire import error_detail, unwrap
-
-
-def _operations() -> Sequence[Operation[Any, Any]]:
-    from jobs_mcp.providers.lytics import health, reads, writes
-
-    return (*reads.OPERATIONS, *health.HEALTH_OPERATIONS, *writes.WRITE_OPERATIONS)
-
-
-def _simulator(**options: Any) -> Any:
-    from jobs_mcp.providers.lytics.simulator import create_app
-
-    return create_app(**options)
-
-
-def _demo() -> Sequence[Any]:
-    from jobs_mcp.providers.lytics import demo
-
-    return demo.STEPS
-
-
-def _health() -> Sequence[Any]:
-    from jobs_mcp.providers.lytics import health
-
-    return health.CHECKS
-
 
 PROVIDER = Provider(
     name=NAME,
@@ -43,10 +15,14 @@ PROVIDER = Provider(
     wire=Wire(unwrap=unwrap, error=error_detail),
     status_class=status_class,
     version=version,
-    operations=_operations,
-    simulator=_simulator,
+    operations=lazy(
+        "jobs_mcp.providers.lytics.reads:OPERATIONS",
+        "jobs_mcp.providers.lytics.health:HEALTH_OPERATIONS",
+        "jobs_mcp.providers.lytics.writes:WRITE_OPERATIONS",
+    ),
+    simulator=lazy("jobs_mcp.providers.lytics.simulator:create_app"),
     error_hints=ERROR_HINTS,
     log_hints=LOG_HINTS,
-    demo=_demo,
-    health=_health,
+    demo=lazy("jobs_mcp.providers.lytics.demo:STEPS"),
+    health=lazy("jobs_mcp.providers.lytics.health:CHECKS"),
 )

@@ -7,10 +7,9 @@ answers a plain-text 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from jobs_mcp.operations import Operation, Provider, Wire
+from jobs_mcp.operations import Provider, Wire, lazy
 from jobs_mcp.providers.strait.vocabulary import (
     ERROR_HINTS,
     LOG_HINTS,
@@ -51,30 +50,6 @@ def _error(body: Any) -> tuple[str, str]:
     return code, f"{message}. {hint}" if hint else message
 
 
-def _operations() -> Sequence[Operation[Any, Any]]:
-    from jobs_mcp.providers.strait import reads, writes
-
-    return (*reads.OPERATIONS, *writes.WRITE_OPERATIONS)
-
-
-def _simulator(**options: Any) -> Any:
-    from jobs_mcp.providers.strait.simulator import create_app
-
-    return create_app(**options)
-
-
-def _demo() -> Sequence[Any]:
-    from jobs_mcp.providers.strait import demo
-
-    return demo.STEPS
-
-
-def _health() -> Sequence[Any]:
-    from jobs_mcp.providers.strait import health
-
-    return health.CHECKS
-
-
 PROVIDER = Provider(
     name=NAME,
     title="Strait",
@@ -83,12 +58,12 @@ PROVIDER = Provider(
     wire=Wire(unwrap=_unwrap, error=_error, next_cursor=_next_cursor),
     status_class=status_class,
     version=version,
-    operations=_operations,
-    simulator=_simulator,
+    operations=lazy("jobs_mcp.providers.strait.reads:OPERATIONS", "jobs_mcp.providers.strait.writes:WRITE_OPERATIONS"),
+    simulator=lazy("jobs_mcp.providers.strait.simulator:create_app"),
     extras=("project_id",),
     sandbox_extras={"project_id": "proj_northwind_data"},
     error_hints=ERROR_HINTS,
     log_hints=LOG_HINTS,
-    demo=_demo,
-    health=_health,
+    demo=lazy("jobs_mcp.providers.strait.demo:STEPS"),
+    health=lazy("jobs_mcp.providers.strait.health:CHECKS"),
 )

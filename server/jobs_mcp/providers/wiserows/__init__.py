@@ -9,10 +9,9 @@ the error bodies. The envelope this provider reads — ``{"success": true, "data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from jobs_mcp.operations import Operation, Provider, Wire
+from jobs_mcp.operations import Provider, Wire, lazy
 from jobs_mcp.providers.wiserows.vocabulary import ERROR_HINTS, LOG_HINTS, NAME, status_class, version
 from jobs_mcp.wire import error_detail
 
@@ -24,30 +23,6 @@ def _unwrap(body: Any) -> Any:
     return body
 
 
-def _operations() -> Sequence[Operation[Any, Any]]:
-    from jobs_mcp.providers.wiserows import reads, writes
-
-    return (*reads.OPERATIONS, *writes.WRITE_OPERATIONS)
-
-
-def _simulator(**options: Any) -> Any:
-    from jobs_mcp.providers.wiserows.simulator import create_app
-
-    return create_app(**options)
-
-
-def _demo() -> Sequence[Any]:
-    from jobs_mcp.providers.wiserows import demo
-
-    return demo.STEPS
-
-
-def _health() -> Sequence[Any]:
-    from jobs_mcp.providers.wiserows import health
-
-    return health.CHECKS
-
-
 PROVIDER = Provider(
     name=NAME,
     title="WiseRows",
@@ -56,10 +31,12 @@ PROVIDER = Provider(
     wire=Wire(unwrap=_unwrap, error=error_detail),
     status_class=status_class,
     version=version,
-    operations=_operations,
-    simulator=_simulator,
+    operations=lazy(
+        "jobs_mcp.providers.wiserows.reads:OPERATIONS", "jobs_mcp.providers.wiserows.writes:WRITE_OPERATIONS"
+    ),
+    simulator=lazy("jobs_mcp.providers.wiserows.simulator:create_app"),
     error_hints=ERROR_HINTS,
     log_hints=LOG_HINTS,
-    demo=_demo,
-    health=_health,
+    demo=lazy("jobs_mcp.providers.wiserows.demo:STEPS"),
+    health=lazy("jobs_mcp.providers.wiserows.health:CHECKS"),
 )
