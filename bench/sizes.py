@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -40,7 +42,8 @@ async def _raw(app: Any, path: str) -> str:
 
 async def measure() -> dict[str, float]:
     app = create_app()
-    settings = Settings(accounts=(sandbox_account(),), audit_db=":memory:")
+    audit = str(Path(tempfile.mkdtemp(prefix="jobs-mcp-bench-")) / "audit.db")  # and the gate's state beside it
+    settings = Settings(accounts=(sandbox_account(),), audit_db=audit)
     runtime = Runtime(settings, sandbox_apps={"lytics": app})
     out: dict[str, float] = {}
     async with Client(build_server(settings, runtime)) as client:
