@@ -300,3 +300,111 @@ async def test_serve_http_links_to_its_own_origin(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+ALICE = "alice-page-token-7c2e9a41d05b"
+BOB = "bob-page-token-3f81b6d2e94a"
+
+
+async def test_page_behind_auth_needs_the_proposals_own_principal(tmp_path: Path) -> None:
+    """Over `serve --http --auth-tokens`, the page asks the person to sign in with their access token (a browser
+    cannot send the bearer header), keeps only a signed cookie, and lets only the proposal's principal decide."""
+    import httpx2
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"alice {ALICE}\nbob {BOB}\n")
+    tokens.chmod(0o600)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = [str(BIN), "serve", "--http", "--port", str(port), "--state", "memory", "--auth-tokens", str(tokens)]
+    args += ["--audit-db", str(tmp_path / "a.db")]
+    err = (tmp_path / "server.err").open("wb")
+    proc = subprocess.Popen(args, env=child_env(XDG_STATE_HOME=str(tmp_path / "state")), stdout=err, stderr=err)
+    seen: list[str] = []  # every response (body, headers) the browser side got
+
+    def keep(response: httpx.Response) -> httpx.Response:
+        seen.append(response.text + repr(response.headers.multi_items()))
+        return response
+
+    try:
+        wait_http(base + "/healthz", proc)
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {ALICE}"}, timeout=30) as mcp_http,
+            Client(streamable_http_client(base + "/mcp", http_client=mcp_http)) as alice_mcp,
+        ):
+            result = await propose(alice_mcp, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+            page_url, nonce, secret = link(result)
+            assert page_url == f"{base}/approve/{nonce}"
+            sign_in = f"{page_url}/sign-in"
+
+            async def still_pending() -> bool:
+                listed = await alice_mcp.call_tool("list_pending_actions", {})
+                return nonce in text_of(listed)
+
+            async with httpx.AsyncClient(timeout=30) as anon, httpx.AsyncClient(timeout=30) as bob:
+                # Not signed in: a sign-in form, no proposal detail, and no decision taken.
+                shown = keep(await anon.get(page_url, params={"s": secret}))
+                assert shown.status_code == 200 and 'type="password"' in shown.text
+                assert "Pause job" not in shown.text and 'value="approve"' not in shown.text
+                assert HEALTHY_EXPORT_ID not in shown.text and "<script" not in shown.text.lower()
+                assert f'action="/approve/{nonce}/sign-in?s={secret}"' in shown.text
+                assert shown.headers["content-security-policy"] == CSP
+                refused = keep(await anon.post(page_url, data={"s": secret, "decision": "approve"}))
+                assert refused.status_code == 403 and "Sign in first" in refused.text
+                # A wrong token, a valid token on a wrong link, a cross-site form: no session.
+                wrong = keep(await anon.post(sign_in, params={"s": secret}, data={"token": ALICE + "x"}))
+                assert wrong.status_code == 403 and "not valid" in wrong.text and "set-cookie" not in wrong.headers
+                bad_link = keep(await anon.post(sign_in, params={"s": "nope"}, data={"token": ALICE}))
+                assert bad_link.status_code == 403 and "set-cookie" not in bad_link.headers
+                forged = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+                cross = keep(await anon.post(sign_in, params={"s": secret}, data={"token": ALICE}, headers=forged))
+                assert cross.status_code == 403 and "set-cookie" not in cross.headers
+                assert not anon.cookies
+
+                # Bob's own (valid) token signs him in, but the proposal is Alice's.
+                signed = keep(await bob.post(sign_in, params={"s": secret}, data={"token": BOB}))
+                assert signed.status_code == 303 and signed.headers["location"] == f"/approve/{nonce}?s={secret}"
+                cookie = signed.headers["set-cookie"]
+                assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+                assert "path=/approve" in cookie.lower() and "secure" not in cookie.lower()  # plain http here
+                value = bob.cookies["jobs_mcp_page"]
+                assert value.startswith("bob:") and BOB not in value
+                other = keep(await bob.get(page_url, params={"s": secret}))
+                assert other.status_code == 403 and "signed in as bob" in other.text
+                assert "Pause job" not in other.text and 'value="approve"' not in other.text
+                for decision in ("approve", "decline"):
+                    no = keep(await bob.post(page_url, data={"s": secret, "decision": decision}))
+                    assert no.status_code == 403 and "Nothing was sent" in no.text
+                # A cookie edited to name Alice is not a session.
+                bob.cookies.set("jobs_mcp_page", "alice:" + value.split(":", 1)[1], domain="127.0.0.1", path="/approve")
+                edited = keep(await bob.post(page_url, data={"s": secret, "decision": "approve"}))
+                assert edited.status_code == 403
+                assert await still_pending()
+
+            async with httpx.AsyncClient(timeout=30) as alice:
+                mine = keep(await alice.post(sign_in, params={"s": secret}, data={"token": ALICE}))
+                assert mine.status_code == 303 and alice.cookies["jobs_mcp_page"].startswith("alice:")
+                page = keep(await alice.get(page_url, params={"s": secret}))
+                assert page.status_code == 200 and "Pause job" in page.text and 'value="approve"' in page.text
+                same_site = {"Origin": base, "Sec-Fetch-Site": "same-origin"}
+                cross = keep(
+                    await alice.post(
+                        page_url, data={"s": secret, "decision": "approve"}, headers={"Origin": "https://evil.example"}
+                    )
+                )
+                assert cross.status_code == 403 and await still_pending()
+                done = keep(await alice.post(page_url, data={"s": secret, "decision": "approve"}, headers=same_site))
+                assert done.status_code == 200 and "Done" in done.text
+                again = keep(await alice.post(page_url, data={"s": secret, "decision": "approve"}, headers=same_site))
+                assert again.status_code == 409
+            assert not await still_pending()
+            job = await alice_mcp.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})
+            assert "paused" in text_of(job)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        err.close()
+    for text in seen:
+        assert ALICE not in text and BOB not in text
+    logged = (tmp_path / "server.err").read_text()
+    assert ALICE not in logged and BOB not in logged

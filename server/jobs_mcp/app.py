@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from jobs_mcp import __version__, registry
 from jobs_mcp.approval_page import PATH as PAGE_PATH
-from jobs_mcp.approval_page import page_handler
+from jobs_mcp.approval_page import SIGN_IN_PATH, page_handler, sign_in_handler
 from jobs_mcp.config import Settings
 from jobs_mcp.docs import register_docs
 from jobs_mcp.gate import ActionResult, PendingList, render_action
@@ -160,6 +160,10 @@ def build_server(settings: Settings, runtime: Runtime | None = None, **transport
 
     if not settings.read_only and settings.approval_page != "off":
         # Approval channel 2 on the server's own origin (over --http; behind the same host checks as the rest).
-        server.custom_route(PAGE_PATH, methods=["GET", "POST"])(page_handler(runtime.gate))
+        # Behind auth (a token verifier), the page needs the person signed in as the proposal's principal.
+        verifier = transport.get("token_verifier")
+        server.custom_route(PAGE_PATH, methods=["GET", "POST"])(page_handler(runtime.gate, verifier))
+        if verifier is not None:
+            server.custom_route(SIGN_IN_PATH, methods=["POST"])(sign_in_handler(runtime.gate, verifier))
 
     return server

@@ -4,28 +4,43 @@
 The secret is per proposal and stored hashed (``Gate.issue_page``). Over ``--http`` the route lives on the
 server's own origin (``app.py``); over stdio a small loopback-only HTTP server is started inside the MCP
 server's lifespan the first time a write needs it, so start-up is unchanged.
+
+Behind auth (``serve --http --auth-tokens``) the page also requires the person to be signed in as the proposal's
+principal. A browser cannot send the bearer header, so a GET without a session shows a sign-in form (a password
+field for the person's access token) that POSTs to ``/approve/<nonce>/sign-in?s=<secret>``; the token is checked
+with the same ``TokenFile`` and forgotten, and a cookie holding only ``principal:expiry:HMAC`` (keyed from the
+gate's signing key, so replicas sharing JOBS_MCP_GATE_KEY share it) is set, ``HttpOnly; SameSite=Strict;
+Path=/approve`` (``Secure`` over https). Approve and Decline then need that cookie *and* its principal to be the
+proposal's; anything else is refused with nothing sent. CSRF: besides ``SameSite=Strict``, a POST whose
+``Sec-Fetch-Site`` is not same-origin (or ``none``) is refused; without that header, one whose ``Origin`` is not
+this request's own host is.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from jobs_mcp.confirmation import ConfirmationRefused
 from jobs_mcp.errors import ApiError
-from jobs_mcp.page_html import HEADERS, message_page, outcome_page, proposal_page
+from jobs_mcp.page_html import HEADERS, message_page, outcome_page, proposal_page, sign_in_page
 
 if TYPE_CHECKING:
     import uvicorn
     from anyio.abc import TaskGroup
+    from mcp.server.auth.provider import TokenVerifier
     from starlette.types import ASGIApp
 
     from jobs_mcp.gate import Gate
@@ -34,7 +49,13 @@ log = logging.getLogger(__name__)
 
 PageMode = Literal["auto", "off"]
 PATH = "/approve/{nonce}"
-MAX_FORM = 4096  # bytes of a POSTed form: a decision, the secret and a short code
+SIGN_IN_PATH = "/approve/{nonce}/sign-in"
+MAX_FORM = 4096  # bytes of a POSTed form: a decision, the secret and a short code (or an access token)
+COOKIE = "jobs_mcp_page"
+COOKIE_PATH = "/approve"
+SESSION_SECONDS = 8 * 3600
+SIGN_IN_LIMIT = 20  # sign-in attempts a minute per client address
+SIGN_IN_WINDOW = 60.0
 
 
 def _html(text: str, status: int = 200) -> Response:
@@ -60,8 +81,60 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
-def page_handler(gate: Gate) -> Callable[[Request], Awaitable[Response]]:
-    """The Starlette endpoint for ``PATH`` (GET shows, POST decides)."""
+class Sessions:
+    """The page's sign-in sessions: a cookie value ``principal:expiry:mac``, never the token."""
+
+    def __init__(self, gate: Gate, clock: Callable[[], float] = time.time) -> None:
+        self.gate = gate
+        self.clock = clock
+
+    def _mac(self, principal: str, expires: int) -> str:
+        key = self.gate.signer.derive("approval-page-session/v1")
+        mac = hmac.new(key, f"{principal}\x1f{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def issue(self, principal: str) -> str:
+        expires = int(self.clock()) + SESSION_SECONDS
+        return f"{principal}:{expires}:{self._mac(principal, expires)}"
+
+    def principal(self, value: str | None) -> str | None:
+        """The signed-in principal of a cookie value, or None (missing, forged, expired)."""
+        if not value or value.count(":") != 2:
+            return None
+        principal, expires, mac = value.split(":")
+        if not expires.isdigit() or int(expires) < self.clock():
+            return None
+        return principal if hmac.compare_digest(mac, self._mac(principal, int(expires))) else None
+
+
+def _cross_site(request: Request) -> bool:
+    """CSRF guard for POSTs: refused when the browser says the form came from elsewhere."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:  # a modern browser says where the form came from; trust that over Origin vs Host
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+def page_handler(gate: Gate, verifier: TokenVerifier | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint for ``PATH`` (GET shows, POST decides). With ``verifier`` (the server's access
+    tokens), only the proposal's principal, signed in, may see and decide it."""
+    sessions = Sessions(gate)
+
+    def signed_in(request: Request) -> str | None:
+        return sessions.principal(request.cookies.get(COOKIE))
+
+    def sign_in(nonce: str, secret: str, note: str = "", status: int = 200) -> Response:
+        action = f"/approve/{quote(nonce, safe='')}/sign-in?s={quote(secret, safe='')}"
+        return _html(sign_in_page(action, note), status)
+
+    def not_theirs(who: str) -> str:
+        return (
+            f"You are signed in as {who}, but this proposal was made by another client. Nothing was sent. Sign in "
+            "with the access token of the client that proposed it."
+        )
 
     async def approve_page(request: Request) -> Response:
         nonce = request.path_params["nonce"]
@@ -71,11 +144,26 @@ def page_handler(gate: Gate) -> Callable[[Request], Awaitable[Response]]:
                 record = await gate.page_record(nonce, secret)
             except ConfirmationRefused as exc:
                 return _refused(exc)
+            if verifier is not None:
+                who = signed_in(request)
+                if who is None:
+                    return sign_in(nonce, secret)
+                if who != record.get("principal"):
+                    return sign_in(nonce, secret, not_theirs(who), 403)
             typed = gate.record_challenge(record) if _typed(gate, record["tool"]) else None
             return _html(proposal_page(gate.page_view(record), f"/approve/{nonce}", secret, typed))
+        if verifier is not None and _cross_site(request):
+            return _html(message_page("Nothing was sent", "This form was not sent from this page."), 403)
         form = await _form(request)
         secret = form.get("s") or request.query_params.get("s", "")
         try:
+            if verifier is not None:
+                who = signed_in(request)
+                record = await gate.page_record(nonce, secret)
+                if who is None:
+                    return sign_in(nonce, secret, "Sign in first. Nothing was sent.", 403)
+                if who != record.get("principal"):
+                    return sign_in(nonce, secret, not_theirs(who), 403)
             if form.get("decision") == "approve":
                 result = await gate.approve_on_page(nonce, secret, form.get("code", ""))
             elif form.get("decision") == "decline":
@@ -89,6 +177,48 @@ def page_handler(gate: Gate) -> Callable[[Request], Awaitable[Response]]:
         return _html(outcome_page(result))
 
     return approve_page
+
+
+def sign_in_handler(gate: Gate, verifier: TokenVerifier) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint for ``SIGN_IN_PATH`` (POST): checks the access token, sets the session cookie and
+    sends the browser back to the page. The token goes nowhere: not in a page, a log, the redirect or the cookie."""
+    sessions = Sessions(gate)
+
+    async def page_sign_in(request: Request) -> Response:
+        nonce = request.path_params["nonce"]
+        if _cross_site(request):
+            return _html(message_page("Not signed in", "This form was not sent from this page."), 403)
+        form = await _form(request)
+        secret = request.query_params.get("s") or form.get("s", "")
+        try:
+            await gate.page_record(nonce, secret)  # a valid link first: no token checks without one
+        except ConfirmationRefused as exc:
+            return _refused(exc)
+        action = f"/approve/{quote(nonce, safe='')}/sign-in?s={quote(secret, safe='')}"
+        client = request.client.host if request.client else "unknown"
+        try:
+            tries = await gate.store.hit(f"page-sign-in:{client}", SIGN_IN_WINDOW)
+        except Exception:  # the store is down: the gate will say so on the next step
+            tries = 0
+        if tries > SIGN_IN_LIMIT:
+            return _html(sign_in_page(action, "Too many sign-in attempts; wait a minute and try again."), 429)
+        token = await verifier.verify_token(form.get("token", "").strip())
+        if token is None:
+            return _html(sign_in_page(action, "That access token is not valid here. Nothing was sent."), 403)
+        page = f"/approve/{quote(nonce, safe='')}?s={quote(secret, safe='')}"
+        response = RedirectResponse(page, status_code=303, headers=HEADERS)
+        response.set_cookie(
+            COOKIE,
+            sessions.issue(token.client_id),
+            max_age=SESSION_SECONDS,
+            path=COOKIE_PATH,
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    return page_sign_in
 
 
 def _typed(gate: Gate, tool: str) -> bool:

@@ -79,6 +79,10 @@ class Signer:
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
 
+    def derive(self, purpose: str) -> bytes:
+        """A key for another use (e.g. the approval page's sign-in cookie), derived from this one."""
+        return hmac.new(self._key, f"jobs-mcp/{purpose}".encode(), hashlib.sha256).digest()
+
     def sign(
         self,
         *,

@@ -58,19 +58,20 @@ class Change(BaseModel):
 
 
 def changes_between(before: Any, after: Any, path: str = "") -> list[Change]:
-    """Every changed key path from ``before`` to ``after`` (nested objects walked, lists compared whole), so a
-    proposal lists each path however deep; values are bounded when shown, paths never dropped."""
-    if (isinstance(before, dict) and after is None) or (before is None and isinstance(after, dict)):
-        before, after = before or {}, after or {}
-        if not before and not after:
-            return []
-    if isinstance(before, dict) and isinstance(after, dict):
-        found: list[Change] = []
-        for key in sorted(set(before) | set(after), key=str):
-            inner = f"{path}.{key}" if path else str(key)
-            found += changes_between(before.get(key), after.get(key), inner)
-        return found
-    return [] if before == after else [Change(field=path or "(value)", before=before, after=after)]
+    """Every changed key path from ``before`` to ``after`` (nested objects walked, lists compared whole, a missing
+    object read as empty), so a proposal lists each path however deep; values are bounded when shown, paths never
+    dropped. An object that appears or goes away empty is itself the change."""
+    if before == after:
+        return []
+    objects = all(side is None or isinstance(side, dict) for side in (before, after))
+    if objects and (before or after):
+        old, new = before or {}, after or {}
+        return [
+            change
+            for key in sorted(set(old) | set(new), key=str)
+            for change in changes_between(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        ]
+    return [Change(field=path or "(value)", before=before, after=after)]
 
 
 class PlannedRequest(BaseModel):

@@ -35,6 +35,8 @@ td pre{border:0;padding:0;background:none;max-height:none}
 .code{font:600 22px ui-monospace,Menlo,monospace;letter-spacing:.2em;background:#1d2430;color:#fff;
 padding:4px 12px;border-radius:6px}
 form{margin-top:22px;display:flex;gap:12px;align-items:center;flex-wrap:wrap}
+input[type=password]{font:15px ui-monospace,monospace;padding:8px;border:1px solid #aab2bf;border-radius:6px;
+width:22em}
 input[type=text]{font:16px ui-monospace,monospace;padding:8px;border:1px solid #aab2bf;border-radius:6px;
 width:10em;text-transform:uppercase}
 button{font:600 15px system-ui,sans-serif;padding:9px 22px;border-radius:6px;border:1px solid transparent;
@@ -159,3 +161,19 @@ def outcome_page(result: ActionResult) -> str:
 def message_page(title: str, text: str) -> str:
     body = f'<p class="meta">jobs-mcp</p><h1>{escape(title)}</h1><p>{_text(text, 1000)}</p>'
     return _document(title, body)
+
+
+def sign_in_page(action: str, note: str = "") -> str:
+    """The approval page's sign-in (when the server runs with access tokens): a password field for the person's
+    own access token, POSTed to ``action``. No proposal detail is shown before sign-in."""
+    said = f'<p class="outcome bad">{_text(note, 500)}</p>' if note else ""
+    body = (
+        '<p class="meta">jobs-mcp · approval needed</p><h1>Sign in to see this proposal</h1>'
+        f"{said}<p>This server requires its access token. Sign in with the access token of the client that made "
+        "the proposal; only that principal can approve or decline it.</p>"
+        f'<form method="post" action="{escape(action)}">'
+        '<label>Access token <input type="password" name="token" autocomplete="off" required maxlength="512">'
+        '</label><button class="approve" type="submit">Sign in</button></form>'
+        '<p class="meta">The token is checked and forgotten; the page keeps only a signed session cookie.</p>'
+    )
+    return _document("Sign in", body)
