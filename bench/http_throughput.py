@@ -3,7 +3,8 @@
 Three set-ups are measured in one run, with the same driver:
 
 - bare: ``hello_server.py --http`` (the official SDK, stateless, one trivial read tool ``hello``);
-- one jobs-mcp replica: ``jobs-mcp serve --http --stateless --rate-limit 0`` on its sandbox, ``lytics_list_workflows``;
+- one jobs-mcp replica: ``jobs-mcp serve --http --stateless --rate-limit 0`` on its sandbox, ``lytics_list_workflows``
+  (a read through the simulated platform) and ``list_pending_actions`` (no platform call: the server's own cost);
 - two jobs-mcp replicas sharing a real ``redis-server`` (``--state redis://…``, one ``JOBS_MCP_GATE_KEY``), each
   client sending its calls round-robin across both.
 
@@ -263,6 +264,8 @@ def run(clients: int = 16, seconds: float = 10.0, rounds: int = 4) -> dict[str, 
         port = free_port()
         one = _jobs_mcp(servers, port, "single", None, env)
         setups["one"] = Setup([one], [f"http://127.0.0.1:{port}/mcp"], "lytics_list_workflows")
+        # The same replica on a tool that calls no platform: what the server's own machinery costs per call.
+        setups["own"] = Setup([one], [f"http://127.0.0.1:{port}/mcp"], "list_pending_actions")
         redis_port = free_port()
         redis_cmd = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", tmp, "--save", ""]
         redis = servers.start([*redis_cmd, "--appendonly", "no"], env, "redis.log")
