@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from jobs_mcp.runtime import Runtime
 from jobs_mcp.sandbox import FaultInjector
 
 CANARY = "canary-tok-3f9d2a71c4e8b6"  # a token that must never show up anywhere
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # where the simulators' clock starts in tests
 FAST = RetryPolicy(retry_after_cap=0.01, backoff=0.001)
 BIN = Path(sys.executable).with_name("jobs-mcp")
 
@@ -75,6 +76,29 @@ def sandbox() -> Sandbox:
 async def client(sandbox: Sandbox) -> AsyncIterator[Client]:
     async with Client(sandbox.server) as c:
         yield c
+
+
+class Clock:
+    """A clock a test moves by hand (simulators take ``now=``)."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float = 0.0, **delta: float) -> None:
+        self.now += timedelta(seconds=seconds, **delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def faults() -> FaultInjector:
+    return FaultInjector()
 
 
 def text_of(result: Any) -> str:

@@ -4,7 +4,7 @@ proposals Arroyo's own rules refuse (delete while a job runs, restart without st
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from mcp import Client
@@ -15,30 +15,14 @@ from jobs_mcp.providers.arroyo.seed import HEALTHY_PIPELINE_ID
 from jobs_mcp.providers.arroyo.simulator import create_app
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sandbox import FaultInjector
-from support import FAST, text_of
+from support import FAST, Clock, text_of
 
 pytestmark = pytest.mark.anyio
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def faults() -> FaultInjector:
-    return FaultInjector()
+    return Clock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture

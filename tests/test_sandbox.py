@@ -34,6 +34,7 @@ from jobs_mcp.providers.lytics.simulator import (
     create_app,
 )
 from jobs_mcp.sandbox import FaultInjector, SandboxTransport, parse_fault_spec
+from support import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -47,24 +48,6 @@ ALL_STATUSES |= {"deleting", "unknown", "fault-1", "fault-3", "fault-7"}
 
 def job_with(status: str) -> str:
     return str(next(j for j, s in STATUS.items() if s == status))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def faults() -> FaultInjector:
-    return FaultInjector()
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ from jobs_mcp.providers.arroyo.seed import (
 )
 from jobs_mcp.providers.arroyo.simulator import JOB_STATES, create_app, plan_query
 from jobs_mcp.sandbox.faults import FaultInjector
+from support import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -64,20 +65,9 @@ JOB_KEYS = {
 }  # fmt: skip
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ clock, faults, and a file-backed store across apps."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from jobs_mcp.providers.owlmetry import seed as s
 from jobs_mcp.providers.owlmetry.simulator import CANCEL_DELAY_MS, TRIGGER_WAIT_MS, create_app
 from jobs_mcp.sandbox.faults import ConnectionDropped, FaultInjector
+from support import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -31,27 +32,6 @@ RUN_FIELDS = {
     "notify", "started_at", "completed_at", "created_at",
 }  # fmt: skip
 FULL_KEY_ID = s.SANDBOX_KEYS[s.FULL_TOKEN].key_id
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def faults() -> FaultInjector:
-    return FaultInjector()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from jobs_mcp.providers.strait import seed as S
 from jobs_mcp.providers.strait.simulator import create_app
 from jobs_mcp.sandbox.faults import ConnectionDropped, FaultInjector
+from support import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -35,25 +36,9 @@ FSM = {  # domain/fsm.go
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def faults() -> FaultInjector:
-    return FaultInjector()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ on a fake clock, best-effort cancel, logs, faults, and a file-backed store acros
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from jobs_mcp.providers.wiserows import seed as s
 from jobs_mcp.providers.wiserows.simulator import create_app
 from jobs_mcp.sandbox.faults import ConnectionDropped, FaultInjector
+from support import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -22,27 +23,6 @@ NOW_MS = int(NOW.timestamp() * 1000)
 READ = {"Authorization": f"Bearer {s.READ_TOKEN}"}
 WRITE = {"Authorization": f"Bearer {s.WRITE_TOKEN}"}
 JOB_FIELDS = {"id", "name", "type", "category", "status", "progress", "createdAt", "completedAt"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def faults() -> FaultInjector:
-    return FaultInjector()
 
 
 @pytest.fixture
