@@ -31,7 +31,7 @@ from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.textsafe import scrub
 
-SANDBOX_MARK = "[sandbox: simulated {platform} account, not real data]"
+SANDBOX_MARK = "[sandbox: simulated {platform} {accounts}, not real data]"
 KW = inspect.Parameter.KEYWORD_ONLY
 
 
@@ -62,7 +62,9 @@ def _split(op: Operation[Any, Any], kwargs: dict[str, Any]) -> tuple[OperationIn
 
 
 def sandbox_mark(platform: str | None) -> str:
-    return SANDBOX_MARK.format(platform=platform or "platform")
+    """The first line of every simulated answer; ``platform`` may name several ("Lytics, Strait")."""
+    several = platform is not None and "," in platform
+    return SANDBOX_MARK.format(platform=platform or "platform", accounts="accounts" if several else "account")
 
 
 def tool_result(result: ToolResult, text: str, platform: str | None) -> CallToolResult:
