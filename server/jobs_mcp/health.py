@@ -8,9 +8,10 @@ The report is one shared tool (``data_health_report``), like the gate tools.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from statistics import median
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field
 from jobs_mcp import registry
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import ToolResult
-from jobs_mcp.render import short_time
+from jobs_mcp.render import age, short_time
 from jobs_mcp.schemas import finish_tool
 from jobs_mcp.textsafe import one_line
 
@@ -52,6 +53,32 @@ class HealthReport(ToolResult):
     checked_at: str
     checks: list[CheckResult]
     recommendations: list[Recommendation]
+
+
+# When a pending or running item counts as stuck: far longer than items of its kind usually take (the median of
+# the completed ones, given enough of them), and at least STUCK_MIN; without enough history, STUCK_DEFAULT.
+USUAL_SAMPLES = 3
+STUCK_FACTOR = 3
+STUCK_MIN = timedelta(minutes=30)
+STUCK_DEFAULT = timedelta(hours=6)
+
+
+def usual_times(finished: Iterable[tuple[str, datetime | None, datetime | None]]) -> dict[str, timedelta]:
+    """Kind -> median duration, from (kind, began, ended) of completed items (kinds with enough of them)."""
+    durations: dict[str, list[float]] = {}
+    for kind, began, ended in finished:
+        if began and ended:
+            durations.setdefault(kind, []).append((ended - began).total_seconds())
+    return {k: timedelta(seconds=median(d)) for k, d in durations.items() if len(d) >= USUAL_SAMPLES}
+
+
+def stuck_for(since: datetime, now: datetime, typical: timedelta | None) -> str | None:
+    """``"for 37 min (usually 11 min)"`` when an item pending or running since ``since`` is stuck, else None."""
+    limit = max(STUCK_MIN, STUCK_FACTOR * typical) if typical is not None else STUCK_DEFAULT
+    if now - since <= limit:
+        return None
+    known = f"usually {age(now - typical, now)}" if typical is not None else "no usual time known"
+    return f"for {age(since, now)} ({known})"
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,12 @@ takes (the median of that type's completed runs), or, without enough history, lo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from statistics import median
 from typing import TYPE_CHECKING
 
-from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation
+from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation, stuck_for, usual_times
 from jobs_mcp.operations import segment
 from jobs_mcp.providers.owlmetry.reads import RUNS_PATH, JobRun, account_team, progress_text
-from jobs_mcp.render import age, parse_time
+from jobs_mcp.render import parse_time
 from jobs_mcp.textsafe import quote
 
 if TYPE_CHECKING:
@@ -23,10 +22,6 @@ if TYPE_CHECKING:
 WINDOW = timedelta(hours=24)  # failures this recent are failing now
 HISTORY = "30d"  # runs read to learn each job type's usual time
 PAGES = 5  # pages of 200 runs at most
-USUAL_SAMPLES = 3  # completed runs of a type needed to trust its median
-STUCK_FACTOR = 3  # pending or running this many times the usual time is stuck ...
-STUCK_MIN = timedelta(minutes=30)  # ... and at least this long
-STUCK_DEFAULT = timedelta(hours=6)  # a type without enough history
 SHOWN = 5
 
 
@@ -44,19 +39,11 @@ async def _runs(api: ApiClient) -> tuple[list[JobRun], bool]:
     return runs, False
 
 
-def usual_times(runs: list[JobRun]) -> dict[str, timedelta]:
-    """Job type -> median duration of its completed runs (types with at least ``USUAL_SAMPLES`` of them)."""
-    durations: dict[str, list[float]] = {}
-    for run in runs:
-        began, ended = parse_time(run.started_at), parse_time(run.completed_at)
-        if run.status == "completed" and began and ended:
-            durations.setdefault(run.job_type, []).append((ended - began).total_seconds())
-    return {t: timedelta(seconds=median(d)) for t, d in durations.items() if len(d) >= USUAL_SAMPLES}
-
-
 async def check_runs(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
     runs, complete = await _runs(api)
-    usual = usual_times(runs)
+    usual = usual_times(
+        (r.job_type, parse_time(r.started_at), parse_time(r.completed_at)) for r in runs if r.status == "completed"
+    )
     failed = [r for r in runs if r.status == "failed" and (parse_time(r.created_at) or now) >= now - WINDOW]
     details: list[str] = []
     for run in failed[:SHOWN]:
@@ -68,14 +55,12 @@ async def check_runs(api: ApiClient, now: datetime, recs: list[Recommendation]) 
         since = parse_time(run.started_at if run.status == "running" else run.created_at)
         if run.status not in ("pending", "running") or since is None:
             continue
-        typical = usual.get(run.job_type)
-        limit = max(STUCK_MIN, STUCK_FACTOR * typical) if typical is not None else STUCK_DEFAULT
-        if now - since <= limit:
+        overdue = stuck_for(since, now, usual.get(run.job_type))
+        if overdue is None:
             continue
         stuck += 1
-        known = f"usually {age(now - typical, now)}" if typical is not None else "no usual time known"
         details.append(
-            f"stuck: {run.job_type} run {run.id} {run.status} for {age(since, now)} ({known}), progress "
+            f"stuck: {run.job_type} run {run.id} {run.status} {overdue}, progress "
             f"{progress_text(run.progress)}"
             + (f" — {quote(run.progress.message, 100)}" if run.progress and run.progress.message else "")
         )

@@ -9,42 +9,27 @@ history, longer than ``STUCK_DEFAULT``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from statistics import median
 from typing import TYPE_CHECKING
 
 import anyio
 
 from jobs_mcp.digest import digest_logs
 from jobs_mcp.errors import ApiError
-from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation
+from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation, stuck_for, usual_times
 from jobs_mcp.providers.wiserows.reads import JOB_PATH, JOBS_PATH, Job, progress_text
 from jobs_mcp.providers.wiserows.vocabulary import LOG_HINTS, log_entry, ms_time
-from jobs_mcp.render import age, parse_time
+from jobs_mcp.render import parse_time
 from jobs_mcp.textsafe import one_line, quote
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
 
 WINDOW = timedelta(hours=24)
-USUAL_SAMPLES = 3
-STUCK_FACTOR = 3
-STUCK_MIN = timedelta(minutes=30)
-STUCK_DEFAULT = timedelta(hours=6)
 DIGESTED_JOBS = 5
 
 
 def _at(ms: int | None) -> datetime | None:
     return parse_time(ms_time(ms))
-
-
-def usual_times(jobs: list[Job]) -> dict[str, timedelta]:
-    """Job type -> median duration (created to ended) of its completed jobs, with enough of them."""
-    durations: dict[str, list[float]] = {}
-    for job in jobs:
-        began, ended = _at(job.createdAt), _at(job.completedAt)
-        if job.status == "completed" and began and ended:
-            durations.setdefault(job.type, []).append((ended - began).total_seconds())
-    return {t: timedelta(seconds=median(d)) for t, d in durations.items() if len(d) >= USUAL_SAMPLES}
 
 
 async def _top_errors(api: ApiClient, now: datetime, failed: list[Job]) -> dict[str, str]:
@@ -79,7 +64,7 @@ async def _top_errors(api: ApiClient, now: datetime, failed: list[Job]) -> dict[
 async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
     data = await api.request("GET", JOBS_PATH, params={"limit": "100"})
     jobs = [Job.model_validate(j) for j in data or [] if isinstance(j, dict) and "id" in j]
-    usual = usual_times(jobs)
+    usual = usual_times((j.type, _at(j.createdAt), _at(j.completedAt)) for j in jobs if j.status == "completed")
     failed = [
         j for j in jobs if j.status == "failed" and (_at(j.completedAt) or _at(j.createdAt) or now) >= now - WINDOW
     ]
@@ -100,16 +85,11 @@ async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) 
         since = _at(job.createdAt)
         if job.status not in ("pending", "running") or since is None:
             continue
-        typical = usual.get(job.type)
-        limit = max(STUCK_MIN, STUCK_FACTOR * typical) if typical is not None else STUCK_DEFAULT
-        if now - since <= limit:
+        overdue = stuck_for(since, now, usual.get(job.type))
+        if overdue is None:
             continue
         stuck += 1
-        known = f"usually {age(now - typical, now)}" if typical is not None else "no usual time known"
-        details.append(
-            f"stuck: {quote(job.name, 60)} ({job.id}) {job.status} for {age(since, now)} ({known}), "
-            f"{progress_text(job.progress)}"
-        )
+        details.append(f"stuck: {quote(job.name, 60)} ({job.id}) {job.status} {overdue}, {progress_text(job.progress)}")
         recs.append(
             Recommendation(
                 action=f"Check whether {one_line(job.name, 60)} ({job.id}) still moves; cancel it if not",
