@@ -1,17 +1,21 @@
-"""Shared pieces of the integration tests: an in-process sandbox, ports, subprocesses."""
+"""Shared pieces of the integration tests: an in-process sandbox, ports, subprocesses, the Node tools."""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -28,6 +32,46 @@ CANARY = "canary-tok-3f9d2a71c4e8b6"  # a token that must never show up anywhere
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # where the simulators' clock starts in tests
 FAST = RetryPolicy(retry_after_cap=0.01, backoff=0.001)
 BIN = Path(sys.executable).with_name("jobs-mcp")
+NODE_DIR = Path(__file__).parent / "node"  # the official TypeScript client, the Inspector and a Node 22 (npm ci)
+NODE_BIN = NODE_DIR / "node_modules" / ".bin"
+MIN_NODE = 20  # what tests/node/package-lock.json's packages need
+
+
+def missing(reason: str) -> NoReturn:
+    """A tool a test needs is not installed: skip the test, but fail it under CI (``CI`` set), where .ci/run
+    installs everything and a skip would hide a broken set-up."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(f"{reason} (CI is set: .ci/run must install it)", pytrace=False)
+    pytest.skip(reason)
+
+
+def node_major(node: str) -> int:
+    """The major version of a Node executable; 0 when it does not run."""
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    found = re.match(r"v(\d+)\.", out.strip())
+    return int(found.group(1)) if found else 0
+
+
+@functools.cache
+def _node() -> str | None:
+    for candidate in (NODE_BIN / "node", shutil.which("node")):  # tests/node's own Node 22 first, then PATH's
+        if candidate is not None and node_major(str(candidate)) >= MIN_NODE:
+            return str(candidate)
+    return None
+
+
+def node() -> str:
+    """A Node >= 20 and tests/node's packages for a test that runs them; else the test is skipped (failed
+    under CI) saying what to install."""
+    if not (NODE_DIR / "node_modules").is_dir():
+        missing(f"{NODE_DIR / 'node_modules'} is missing: run `npm ci --prefix tests/node` (needs Node {MIN_NODE}+)")
+    found = _node()
+    if found is None:
+        missing(f"no Node {MIN_NODE} or newer (`node --version`): install it, then `npm ci --prefix tests/node`")
+    return found
 
 
 class Sandbox:
@@ -49,7 +93,7 @@ class Sandbox:
         self.faults = FaultInjector()
         granted = {token: {"*"} for token in tokens} if tokens is not None else None
         self.app = self.provider.simulator(tokens=granted, faults=self.faults, now=now)
-        self.dir = Path(tempfile.mkdtemp(prefix="jobs-mcp-test-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=_sandboxes()))
         audit = self.dir / "audit.db"
         self.settings = Settings(
             accounts=(sandbox_account(provider),),
@@ -65,6 +109,23 @@ class Sandbox:
 
     def hits(self, method: str | None = None, path_glob: str | None = None) -> int:
         return self.faults.hits(method=method, path_glob=path_glob)
+
+
+_SANDBOXES: list[Path] = []  # where Sandbox() puts its audit log and gate state: a folder of this session's
+
+
+def _sandboxes() -> Path:
+    if not _SANDBOXES:
+        raise RuntimeError("Sandbox() is made inside a pytest session only (its files live in the session's tmp)")
+    return _SANDBOXES[-1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sandbox_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every Sandbox()'s files go under pytest's own temporary folder, which pytest removes."""
+    _SANDBOXES.append(tmp_path_factory.mktemp("sandboxes", numbered=False))
+    yield
+    _SANDBOXES.pop()
 
 
 @pytest.fixture
@@ -131,20 +192,32 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def sandbox_http() -> Iterator[str]:
-    """`jobs-mcp sandbox` as a real HTTP server accepting only the canary token; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN), "sandbox", "--port", str(port), "--token", CANARY],
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+@contextmanager
+def http_process(args: list[str], probe: str, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server subprocess (stdout and stderr into ``log``, no stdin), waited for until ``probe`` answers, and
+    ended afterwards; a server that exits early fails with the end of its log."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, env=child_env(**env), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
     try:
-        wait_http(url + "/_sandbox/hits", proc)
-        yield url
+        try:
+            wait_http(probe, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}: {log.read_text(errors='replace')[-2000:]}") from None
+        yield proc
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`jobs-mcp sandbox` as a real HTTP server accepting only the canary token; yields its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("sandbox-http") / "sandbox.log"
+    with http_process([str(BIN), "sandbox", "--port", str(port), "--token", CANARY], url + "/_sandbox/hits", log):
+        yield url

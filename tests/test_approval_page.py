@@ -244,6 +244,7 @@ async def test_approval_page_off_keeps_the_old_behaviour(tmp_path: Path) -> None
         assert kill.is_error and "Nothing was proposed" in text_of(kill)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed ({CHROMIUM} missing)")
 async def test_real_browser_approves_on_the_page(tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.async_api", reason="playwright (dev extra) is not installed")
@@ -280,6 +281,7 @@ async def test_real_browser_approves_on_the_page(tmp_path: Path) -> None:
     assert env.writes() == 2
 
 
+@pytest.mark.slow
 async def test_serve_http_links_to_its_own_origin(tmp_path: Path) -> None:
     port = free_port()
     env = child_env(XDG_STATE_HOME=str(tmp_path / "state"))
@@ -306,6 +308,7 @@ ALICE = "alice-page-token-7c2e9a41d05b"
 BOB = "bob-page-token-3f81b6d2e94a"
 
 
+@pytest.mark.slow
 async def test_page_behind_auth_needs_the_proposals_own_principal(tmp_path: Path) -> None:
     """Over `serve --http --auth-tokens`, the page asks the person to sign in with their access token (a browser
     cannot send the bearer header), keeps only a signed cookie, and lets only the proposal's principal decide."""

@@ -49,7 +49,9 @@ async def test_skills_are_prompts_and_resources(client: Client) -> None:
 
 async def test_every_tool_a_skill_names_exists(client: Client) -> None:
     tools = {t.name for t in (await client.list_tools()).tools}
-    for skill in load_skills():
+    skills = load_skills()
+    assert {s.name for s in skills} == SKILLS
+    for skill in skills:
         named = set(re.findall(r"`((?:lytics_|confirm_|cancel_|list_pending)[a-z_]*)", skill.body))
         assert named, skill.name
         assert named <= tools, f"{skill.name} names unknown tools: {named - tools}"

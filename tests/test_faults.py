@@ -7,15 +7,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from support import Sandbox
+from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
 
 LIST = "/v2/job"
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(getattr(block, "text", "") for block in result.content)
 
 
 async def list_jobs(sandbox: Sandbox) -> Any:

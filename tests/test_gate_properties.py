@@ -25,7 +25,7 @@ from mcp.types import ElicitResult
 
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID, PAUSED_JOB_ID, STALE_JOB_ID
 from jobs_mcp.sandbox import SandboxTransport
-from support import Sandbox
+from support import Sandbox, text_of
 
 JOBS = [HEALTHY_EXPORT_ID, STALE_JOB_ID, PAUSED_JOB_ID]
 ACTIONS = ["pause", "resume", "bounce", "release"]
@@ -160,8 +160,7 @@ class GateMachine(RuleBasedStateMachine):
         """Channel 1: the person is asked; no confirmation id is ever issued; only a real yes sends."""
         self.answer = answer
         result = self.asking_portal.call(self.asking.call_tool, f"lytics_{action}_job", {"job_id": job})
-        text = "\n".join(getattr(b, "text", "") for b in result.content)
-        assert "confirmation_id:" not in text
+        assert "confirmation_id:" not in text_of(result)
         if result.is_error:
             return
         assert result.structured_content["confirmation_id"] is None

@@ -12,7 +12,7 @@ from mcp import Client, StdioServerParameters
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
 from support import BIN, CANARY, child_env, text_of
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # the server and the sandbox as subprocesses
 
 
 async def test_propose_confirm_replay_over_stdio(sandbox_http: str, tmp_path: Path) -> None:

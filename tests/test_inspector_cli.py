@@ -2,7 +2,7 @@
 `jobs-mcp serve`, over stdio (one server process per CLI call) and over streamable HTTP.
 
 Needs `npm ci --prefix tests/node` (the README's test command and .ci/run do it); the Inspector and the Node 22
-it needs live in tests/node/node_modules.
+it needs live in tests/node/node_modules. Skipped without them, failed under CI.
 """
 
 from __future__ import annotations
@@ -15,14 +15,18 @@ from typing import Any
 import pytest
 
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
-from support import BIN, child_env, free_port, wait_http
+from support import BIN, NODE_BIN, child_env, free_port, http_process, missing, node, node_major
 
-NODE_BIN = Path(__file__).parent / "node" / "node_modules" / ".bin"
 INSPECTOR = NODE_BIN / "inspector"
 
-pytestmark = pytest.mark.skipif(
-    not INSPECTOR.exists(), reason="MCP Inspector not installed: run `npm ci --prefix tests/node`"
-)
+pytestmark = pytest.mark.slow  # every Inspector call is a Node process starting a server process
+
+
+@pytest.fixture(autouse=True)
+def _inspector_installed() -> None:
+    node()  # tests/node installed and a Node 20+ (skipped, or failed under CI, otherwise)
+    if not INSPECTOR.exists() or node_major(str(NODE_BIN / "node")) < 22:
+        missing(f"the MCP Inspector and Node 22 are not in {NODE_BIN}: run `npm ci --prefix tests/node`")
 
 
 def inspector(tmp: Path, *args: str) -> Any:
@@ -89,19 +93,10 @@ def test_propose_then_confirm_in_the_next_process(tmp_path: Path) -> None:
 
 def test_tools_list_over_http(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--http", "--port", str(port), "--audit-db", str(tmp_path / "audit.db")],
-        env=child_env(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state")),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/healthz", proc)
+    args = [str(BIN), "serve", "--http", "--port", str(port), "--audit-db", str(tmp_path / "audit.db")]
+    state = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    with http_process(args, url + "/healthz", tmp_path / "server.log", **state):
         listed = inspector(tmp_path, f"{url}/mcp", "--transport", "http", "--method", "tools/list")
-        names = {tool["name"] for tool in listed["tools"]}
-        assert {"lytics_list_jobs", "confirm_action"} <= names
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    names = {tool["name"] for tool in listed["tools"]}
+    assert {"lytics_list_jobs", "confirm_action"} <= names

@@ -1,33 +1,36 @@
 """Interop: the official TypeScript MCP client (@modelcontextprotocol/sdk) against `jobs-mcp serve` over stdio
 and over streamable HTTP (bearer token, elicitation).
 
-Needs Node and `npm ci --prefix tests/node` (the README's test command and .ci/run do it).
+Needs Node 20 or newer and `npm ci --prefix tests/node` (the README's test command and .ci/run do it); skipped
+without them, failed under CI.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
-from support import BIN, CANARY, child_env
+from support import BIN, CANARY, NODE_DIR, child_env, missing, node
 
-NODE_DIR = Path(__file__).parent / "node"
+pytestmark = pytest.mark.slow  # Node processes starting server processes
 
 
-def test_typescript_sdk_client_over_stdio() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the TypeScript client cannot run")
-    assert (NODE_DIR / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir(), (
-        "run `npm ci --prefix tests/node` first (the README's test command does)"
-    )
+@pytest.fixture
+def node_client() -> str:
+    """The Node to run the TypeScript client with (skipped, or failed under CI, when it cannot run)."""
+    found = node()
+    if not (NODE_DIR / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir():
+        missing("the TypeScript MCP SDK is not in tests/node/node_modules: run `npm ci --prefix tests/node`")
+    return found
+
+
+def test_typescript_sdk_client_over_stdio(node_client: str) -> None:
     out = subprocess.run(
-        [node, "client.mjs", str(BIN), HEALTHY_EXPORT_ID],
+        [node_client, "client.mjs", str(BIN), HEALTHY_EXPORT_ID],
         cwd=NODE_DIR,
         env=child_env(),
         capture_output=True,
@@ -48,21 +51,20 @@ def test_typescript_sdk_client_over_stdio() -> None:
 
 
 @pytest.mark.parametrize("answer", ["accept", "decline"])
-def test_typescript_sdk_client_over_http_with_elicitation(tmp_path: Path, sandbox_http: str, answer: str) -> None:
+def test_typescript_sdk_client_over_http_with_elicitation(
+    node_client: str, tmp_path: Path, sandbox_http: str, answer: str
+) -> None:
     """The TS client over streamable HTTP (sessions, bearer token) is asked through elicitation: accept executes
     the write once; decline sends nothing."""
     import httpx
 
     from test_remote import ALICE, posts, served, tokens_file
 
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the TypeScript client cannot run")
     env = {"LYTICS_API_URL": sandbox_http, "LYTICS_API_TOKEN": CANARY}
     with served(tmp_path, "--auth-tokens", str(tokens_file(tmp_path)), **env) as base:
         httpx.post(f"{sandbox_http}/_sandbox/hits/reset")
         out = subprocess.run(
-            [node, "http-client.mjs", base + "/mcp", ALICE, "lytics_pause_job", HEALTHY_EXPORT_ID, answer],
+            [node_client, "http-client.mjs", base + "/mcp", ALICE, "lytics_pause_job", HEALTHY_EXPORT_ID, answer],
             cwd=NODE_DIR,
             env=child_env(),
             capture_output=True,

@@ -19,7 +19,7 @@ from mcp.types import ElicitResult
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
 from support import BIN, CANARY, child_env, free_port, text_of, wait_http
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # every test starts `jobs-mcp serve` as a subprocess
 
 ALICE = "alice-token-5b1e0c9d7a3f42e8"
 BOB = "bob-token-91d4f6a2c8e07b35"

@@ -22,7 +22,7 @@ from support import CANARY, text_of
 from test_remote import ALICE, answering, mcp_client, posts, served, tokens_file
 from test_state_store import RedisServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # redis-server, the sandbox and two replicas as subprocesses
 
 GATE_KEY = "replica-test-gate-key-7c2e19a4d05b8f63"
 

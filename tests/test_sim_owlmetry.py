@@ -309,7 +309,8 @@ async def test_triggered_run_goes_pending_running_completed(http: httpx.AsyncCli
     assert created["triggered_by"] == f"manual:api_key:{FULL_KEY_ID}" and created["team_id"] == s.TEAM_ID
     assert created["created_at"] == "2026-11-23T12:00:00.000Z"
     again = await trigger(http, body)
-    assert error(again, 409) and again.json()["existing_run_id"] == created["id"]
+    assert error(again, 409) == "A job of this type is already running or pending"
+    assert again.json()["existing_run_id"] == created["id"]
     assert (await runs(http))[0]["id"] == created["id"]
 
     clock.advance(milliseconds=TRIGGER_WAIT_MS + 1)
@@ -431,7 +432,8 @@ async def test_faults_use_the_error_body_and_drop_after_commits(http: httpx.Asyn
     lost = await runs(http, job_type="revenuecat_user_backfill", status="pending")
     assert len(lost) == 1 and lost[0]["project_id"] == s.PROJECT_IOS_ID  # the write happened
     retry = await trigger(http, body)
-    assert error(retry, 409) and retry.json()["existing_run_id"] == lost[0]["id"]
+    assert error(retry, 409) == "A job of this type is already running or pending"
+    assert retry.json()["existing_run_id"] == lost[0]["id"]
 
 
 async def test_file_store_survives_a_new_app_which_fails_stale_runs(tmp_path: Path, clock: Clock) -> None:

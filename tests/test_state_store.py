@@ -29,7 +29,7 @@ from jobs_mcp.state.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
 
-BACKENDS = ["memory", "sqlite", "redis"]
+BACKENDS = ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.slow)]  # a redis-server subprocess
 
 
 class Clock:
@@ -261,6 +261,7 @@ async def test_sqlite_two_stores_race_one_winner(tmp_path: Path) -> None:
             await s.aclose()
 
 
+@pytest.mark.slow
 async def test_sqlite_two_processes_take_each_id_once(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     nonces = [f"n{i}" for i in range(200)]
@@ -284,17 +285,19 @@ async def test_sqlite_two_processes_take_each_id_once(tmp_path: Path) -> None:
         anyio.run(main)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     mine: list[str] = []
     here = SqliteStore(db)
-    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # start together
-    try:
-        for n in random.Random(1).sample(nonces, len(nonces)):  # both try every id, in different orders
-            if await here.take(n) is not None:
-                mine.append(n)
-    finally:
-        await here.aclose()
-    out, err = proc.communicate(timeout=60)
+    with subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # start together
+            for n in random.Random(1).sample(nonces, len(nonces)):  # both try every id, in different orders
+                if await here.take(n) is not None:
+                    mine.append(n)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            await here.aclose()
+            if proc.returncode is None:
+                proc.kill()
     assert proc.returncode == 0, err.decode()
     theirs = out.decode().split()
     assert not set(mine) & set(theirs)
@@ -304,6 +307,7 @@ async def test_sqlite_two_processes_take_each_id_once(tmp_path: Path) -> None:
 # --- Redis: down and back -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_redis_down_then_back(redis_server: RedisServer, tmp_path: Path) -> None:
     store = open_store(redis_server.url, default_dir=tmp_path)
     try:
@@ -334,6 +338,7 @@ async def test_redis_down_then_back(redis_server: RedisServer, tmp_path: Path) -
         await store.aclose()
 
 
+@pytest.mark.slow
 async def test_redis_keys_are_prefixed_and_expire(redis_server: RedisServer, tmp_path: Path) -> None:
     import redis.asyncio as aioredis
 
@@ -390,7 +395,7 @@ async def test_open_store_specs(tmp_path: Path) -> None:
 def test_key_is_made_once_private(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "gate.key"
     key = load_or_create_key(path)
-    assert len(key) == 64 and bytes.fromhex(key.decode())
+    assert len(bytes.fromhex(key.decode())) == 32  # 64 hex digits
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create_key(path) == key
     assert sorted(p.name for p in path.parent.iterdir()) == ["gate.key"]  # no temp file left behind

@@ -12,7 +12,6 @@ from jobs_mcp.gate import ActionResult, Change, render_action
 from jobs_mcp.textsafe import one_line, quote, remember_secret, scrub
 
 INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
-SERVER_HEADS = ("PROPOSED", "DONE", "NOT ", "CANCELLED", "FAILED", "OUTCOME", "risk:", "!!", "request:", "body:")
 
 
 @given(st.text(max_size=300))
@@ -34,7 +33,7 @@ def test_remote_text_cannot_forge_a_server_line(name: str, value: str, key: str)
     lines = render_action(result).splitlines()
     assert len(lines) == 3, lines  # heading, the change, the next step: remote text added no line
     assert lines[0].startswith('PROPOSED, not done yet: Pause job "')
-    assert lines[1].startswith("  config.") and not lines[1].lstrip().startswith(SERVER_HEADS[1:])
+    assert lines[1].startswith("  config.")  # the change, indented under the heading, whatever the key
     assert lines[2] == "Only on a clear yes."
 
 

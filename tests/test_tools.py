@@ -10,7 +10,7 @@ from mcp import Client
 
 from jobs_mcp.app import sandbox_mark
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID
-from support import Sandbox
+from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -25,10 +25,6 @@ READ_TOOLS = {
     "lytics_get_event_quota",
     "data_health_report",
 }
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(getattr(block, "text", "") for block in result.content)
 
 
 @pytest.fixture(params=["auto", "legacy"])
@@ -112,6 +108,7 @@ async def test_unknown_job_says_how_to_find_jobs(client: Client, sandbox: Sandbo
     result = await client.call_tool("lytics_get_job", {"job_id": "0" * 32})
     assert result.is_error
     assert "was not found" in text_of(result) and "lytics_list_jobs" in text_of(result)
+    assert sandbox.hits("GET", "/v2/job/" + "0" * 32) == 1  # asked the API once; a 404 is not retried
 
 
 async def test_job_logs_digest_the_failing_export(client: Client) -> None:

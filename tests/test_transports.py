@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import tempfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ from jobs_mcp.config import Account, Settings
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID
 from support import BIN, CANARY, child_env, free_port, wait_http
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # each test starts the server or the sandbox as a subprocess
 
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("lytics_list_jobs", {"show_all": True}),
@@ -45,13 +45,13 @@ async def exercise(client: Client) -> str:
     return "\n".join(seen)
 
 
-async def test_stdio_server_against_sandbox_over_http(sandbox_http: str) -> None:
+async def test_stdio_server_against_sandbox_over_http(sandbox_http: str, tmp_path: Path) -> None:
     params = StdioServerParameters(
         command=str(BIN),
         args=["--log-level", "DEBUG", "serve"],
         env=child_env(LYTICS_API_URL=sandbox_http, LYTICS_API_TOKEN=CANARY),
     )
-    with tempfile.TemporaryFile("w+") as errlog:
+    with (tmp_path / "server.err").open("w+") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
             received = await exercise(client)
         errlog.seek(0)
