@@ -6,6 +6,7 @@ Every enabled provider contributes its own steps (``Provider.demo``); the gate's
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import textwrap
@@ -45,16 +46,33 @@ def _rule(title: str, out: TextIO) -> None:
     print(f"\n\033[1m── {title} \033[0m" if out.isatty() else f"\n── {title}", file=out)
 
 
-async def _run(out: TextIO, providers: tuple[str, ...], sandbox_db: str | None) -> int:
-    # The demo's writes go to a throwaway audit log, not the user's own.
-    audit = str(Path(tempfile.mkdtemp(prefix="jobs-mcp-demo-")) / "audit.db")
+def _next_steps(providers: tuple[str, ...], out: TextIO) -> None:
+    """How to go from the demo to Claude, as the README's "Use it from Claude" says, with this install's path."""
+    installed = Path(sys.executable).with_name("jobs-mcp")
+    command = str(installed) if installed.exists() else "/path/to/.venv/bin/jobs-mcp"
+    declared = registry.provider(providers[0])
+    env = {declared.env("api_token"): "your-token"} | {declared.env(extra): "…" for extra in declared.extras}
+    flags = " ".join(f"--env {name}={value}" for name, value in env.items())
+    desktop = {"mcpServers": {"jobs": {"command": command, "args": ["serve"], "env": env}}}
+    _rule("next: use it from Claude", out)
+    print(f"Claude Code:\n  claude mcp add jobs {flags} -- {command} serve", file=out)
+    print(f"Claude Desktop (claude_desktop_config.json):\n  {json.dumps(desktop, ensure_ascii=False)}", file=out)
+    print(
+        "A platform without a token runs on this same sandbox; `jobs-mcp accounts` checks the accounts you set.\n"
+        'How a person approves each change: README.md, section "Confirming changes".',
+        file=out,
+    )
+
+
+async def _run(out: TextIO, providers: tuple[str, ...], sandbox_db: str | None, audit: str) -> int:
     accounts = tuple(sandbox_account(name) for name in providers)
     server = build_server(Settings(accounts=accounts, sandbox_db=sandbox_db, audit_db=audit))
     script = [step for name in providers for step in registry.provider(name).demo()] + [REPLAY]
     async with Client(server) as client:
         info = client.server_info
         _rule(f"connected to {info.name if info else 'server'} {info.version if info else ''}", out)
-        print(textwrap.fill(client.instructions or "", 110), file=out)
+        print("What the server tells the model (its instructions):", file=out)
+        print(textwrap.indent(textwrap.fill(client.instructions or "", 106), "  "), file=out)
         tools = (await client.list_tools()).tools
         _rule(f"the server offers {len(tools)} tools", out)
         for tool in tools:
@@ -82,7 +100,10 @@ async def _run(out: TextIO, providers: tuple[str, ...], sandbox_db: str | None) 
 def run_demo(*, providers: str | None = None, sandbox_db: str | None = None, out: TextIO = sys.stdout) -> None:
     """The scripted conversation on the sandboxes of ``providers`` (a list or ``all``; default Lytics)."""
     chosen = enabled_providers(providers, [])
-    failures = anyio.run(_run, out, chosen, sandbox_db)
+    # The demo's writes go to a throwaway audit log and state store, removed when it ends: nothing is left behind.
+    with tempfile.TemporaryDirectory(prefix="jobs-mcp-demo-") as scratch:
+        failures = anyio.run(_run, out, chosen, sandbox_db, str(Path(scratch) / "audit.db"))
     if failures:
         print(f"\n{failures} step(s) failed", file=sys.stderr)
         sys.exit(1)
+    _next_steps(chosen, out)

@@ -332,6 +332,23 @@ def build_http_app(settings: Settings, options: HttpOptions, runtime: Runtime | 
     return Guard(app, runtime=runtime, verifier=verifier, limit=options.rate_limit)
 
 
+def _no_query(record: logging.LogRecord) -> bool:
+    """uvicorn's access lines without query strings: an approval link's secret (``?s=…``) stays out of logs."""
+    args = record.args
+    if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+        record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+    return True
+
+
+def url_host(host: str) -> str:
+    """A bind address as a URL writes it (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def endpoint_url(options: HttpOptions) -> str:
+    return f"http://{url_host(options.host)}:{options.port}{MCP_PATH}"
+
+
 def serve_http(settings: Settings, options: HttpOptions) -> None:
     import uvicorn
 
@@ -339,7 +356,7 @@ def serve_http(settings: Settings, options: HttpOptions) -> None:
     auth = "bearer tokens" if (options.auth_tokens or os.environ.get(TOKENS_ENV)) else "none (loopback only)"
     mode = "stateless" if options.stateless else "sessions"
     print(
-        f"jobs-mcp: serving MCP on http://{options.host}:{options.port}{MCP_PATH} ({mode}; auth: {auth}; "
+        f"jobs-mcp: serving MCP on {endpoint_url(options)} ({mode}; auth: {auth}; "
         f"rate limit {options.rate_limit or 'off'}/min per principal); /healthz, /readyz",
         file=sys.stderr,
     )
@@ -350,12 +367,16 @@ def serve_http(settings: Settings, options: HttpOptions) -> None:
             "Modern (2026-07-28) clients are still asked.",
             file=sys.stderr,
         )
+    # uvicorn logs through our stderr handler (scrubbed, one format) at the configured --log-level: nothing per
+    # request at the default WARNING; at INFO and DEBUG one access line per request, query strings left out.
+    logging.getLogger("uvicorn.access").addFilter(_no_query)
     # uvicorn lets in-flight requests finish on SIGTERM; pending proposals already live in the state store.
     uvicorn.run(
         app,
         host=options.host.strip("[]"),
         port=options.port,
-        log_level="warning",
+        log_config=None,
+        log_level=logging.getLogger().getEffectiveLevel(),
         timeout_graceful_shutdown=30,
         server_header=False,
     )
