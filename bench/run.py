@@ -1,7 +1,7 @@
 """Run every benchmark once and rewrite the results table in bench/README.md.
 
 Each figure is a ratio or a size measured in this one run, side by side with its baseline.
-Usage: python bench/run.py [--only http]   (--only http: re-measure the HTTP throughput rows alone)
+Usage: python bench/run.py [--only http|logs]   (re-measure the HTTP throughput rows or the log rows alone)
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import argparse
 import os
 import platform
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -19,6 +21,7 @@ sys.path.insert(0, str(HERE))
 import bench_digest  # noqa: E402
 import cold_start  # noqa: E402
 import http_throughput  # noqa: E402
+import log_stream  # noqa: E402
 import sizes  # noqa: E402
 import tool_tokens  # noqa: E402
 
@@ -72,6 +75,55 @@ def http_rows() -> list[tuple[str, str, str, str]]:
             "-",
         ),
     ]
+
+
+# The last revision that read a log whole before digesting it: the "before streaming" side of the log rows.
+BEFORE_STREAMING = "d948673"
+LOG_ROWS = ("log digest tool call", "server peak RSS during the log digest")
+
+
+def log_rows() -> list[tuple[str, str, str, str]]:
+    by_size = {row["entries"]: row for row in log_stream.run([10_000, 100_000, 1_000_000], BEFORE_STREAMING)}
+    small, large = by_size[10_000], by_size[1_000_000]
+
+    def vs_bare(row: dict[str, Any]) -> float:
+        return float(row["streaming"]["seconds"] / row["bare"]["seconds"])
+
+    def mib(row: dict[str, Any], side: str) -> float:
+        return float(row[side]["rss_kb"] / 1024)
+
+    faster = small["streaming"]["seconds"] / small["before"]["seconds"]
+    flat = mib(large, "streaming") / mib(by_size[100_000], "streaming")
+    rss = " / ".join(f"{mib(r, 'streaming'):.0f}" for r in by_size.values())
+    before_rss = " / ".join(f"{mib(r, 'before'):,.0f}" for r in by_size.values())
+    rows = [
+        (
+            f"log digest tool call (`lytics_get_job_logs`, stdio), {n:,} entries ({r['mb']:.0f} MB) vs a bare httpx "
+            "GET + json.loads of the same body",
+            f"{vs_bare(r):.2f}x ({r['streaming']['seconds']:.2f} vs {r['bare']['seconds']:.2f} s); before streaming "
+            f"{r['before']['seconds']:.2f} s",
+            "≤ 1.5x" if n == 1_000_000 else "-",
+            ("yes" if vs_bare(r) <= 1.5 else "NO") if n == 1_000_000 else "-",
+        )
+        for n, r in by_size.items()
+    ]
+    rows.append(
+        (
+            f"log digest tool call, 10,000 entries, vs the server before streaming ({BEFORE_STREAMING})",
+            f"{faster:.2f}x ({small['streaming']['seconds']:.2f} vs {small['before']['seconds']:.2f} s)",
+            "≤ 1.0x",
+            "yes" if faster <= 1.0 else "NO",
+        )
+    )
+    rows.append(
+        (
+            "server peak RSS during the log digest (VmHWM), 10k / 100k / 1M entries",
+            f"{rss} MiB (1M is {flat:.2f}x 100k); before streaming {before_rss} MiB",
+            "≤ 250 MB at 1M; 1M ≤ 1.5x 100k",
+            "yes" if mib(large, "streaming") * 1.048576 <= 250 and flat <= 1.5 else "NO",
+        )
+    )
+    return rows
 
 
 def tool_rows() -> list[tuple[str, str, str, str]]:
@@ -152,7 +204,15 @@ def rows() -> list[tuple[str, str, str, str]]:
             "-",
         ),
         *http_rows(),
+        *log_rows(),
     ]
+
+
+# --only NAME: the first words of the rows it replaces, and what measures them.
+ONLY: dict[str, tuple[tuple[str, ...], Callable[[], list[tuple[str, str, str, str]]]]] = {
+    "http": (HTTP_ROWS, http_rows),
+    "logs": (LOG_ROWS, log_rows),
+}
 
 
 def _current_rows(text: str) -> list[str]:
@@ -163,14 +223,15 @@ def _current_rows(text: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite the README's results table.")
-    parser.add_argument("--only", choices=["http"], help="re-measure only these rows; keep the others as they are")
+    parser.add_argument("--only", choices=sorted(ONLY), help="re-measure only these rows; keep the others as they are")
     args = parser.parse_args()
     readme = HERE / "README.md"
     text = readme.read_text(encoding="utf-8")
     table = ["| measure | result | target | met |", "|---|---|---|---|"]
-    if args.only == "http":
-        table += [row for row in _current_rows(text) if not row.removeprefix("| ").startswith(HTTP_ROWS)]
-        table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in http_rows()]
+    if args.only:
+        starts, measure = ONLY[args.only]
+        table += [row for row in _current_rows(text) if not row.removeprefix("| ").startswith(starts)]
+        table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in measure()]
     else:
         table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows()]
     stamp = (

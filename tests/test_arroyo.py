@@ -11,7 +11,8 @@ from mcp import Client
 
 from jobs_mcp.app import build_server
 from jobs_mcp.config import Settings, sandbox_account
-from jobs_mcp.providers.arroyo.seed import HEALTHY_PIPELINE_ID
+from jobs_mcp.providers.arroyo import observe
+from jobs_mcp.providers.arroyo.seed import FAILED_JOB_ID, FAILED_PIPELINE_ID, HEALTHY_PIPELINE_ID
 from jobs_mcp.providers.arroyo.simulator import create_app
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sandbox import FaultInjector
@@ -85,3 +86,39 @@ async def test_restart_without_state_needs_a_stopped_job(client: Client, faults:
     text = text_of(result)
     assert result.is_error and "stop the job first" in text and "arroyo_stop_pipeline" in text
     assert faults.hits("POST") == 0
+
+
+@pytest.fixture
+def small_error_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """50 errors per page, so the seeded failed job's error log (~300 errors) takes several requests."""
+    monkeypatch.setattr(observe, "ERRORS_PAGE", 50)
+
+
+ERRORS_ARGS = {"pipeline_id": FAILED_PIPELINE_ID, "job_id": FAILED_JOB_ID}
+
+
+async def test_error_log_pages_are_digested_one_by_one(client: Client, small_error_pages: None) -> None:
+    whole = (await client.call_tool("arroyo_get_job_errors", ERRORS_ARGS)).structured_content["digest"]  # type: ignore[index]
+    assert whole["complete"] and whole["entries"] > 100  # more than two pages were read
+
+
+async def test_an_error_page_that_fails_leaves_an_incomplete_digest(
+    client: Client, faults: FaultInjector, small_error_pages: None
+) -> None:
+    faults.add(
+        "GET", "/api/v1/pipelines/*/errors", status=500, skip=1, times=2
+    )  # the second page fails, and so does its retry
+    result = await client.call_tool("arroyo_get_job_errors", ERRORS_ARGS)
+    digest = result.structured_content["digest"]  # type: ignore[index]
+    assert (digest["entries"], digest["complete"]) == (50, False)
+    assert digest["missing"].startswith("page 2 could not be read") and "HTTP 500" in digest["missing"]
+    assert "INCOMPLETE: only 50 entries were read" in text_of(result)
+
+
+async def test_the_error_log_is_read_up_to_a_bound_and_says_so(
+    client: Client, small_error_pages: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(observe, "ERRORS_MAX_PAGES", 2)
+    digest = (await client.call_tool("arroyo_get_job_errors", ERRORS_ARGS)).structured_content["digest"]  # type: ignore[index]
+    assert (digest["entries"], digest["complete"]) == (100, False)
+    assert digest["missing"] == "this server reads at most the newest 100 errors"

@@ -8,10 +8,11 @@ the last one serves the simulator over real HTTP (`jobs-mcp sandbox --provider P
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 from mcp import Client
@@ -20,8 +21,8 @@ from mcp.types import ElicitResult
 from cases import Cases, all_cases
 from jobs_mcp import registry
 from jobs_mcp.app import build_server, sandbox_mark
-from jobs_mcp.config import load_settings
-from support import BIN, CANARY, Sandbox, child_env, free_port, text_of, wait_http
+from jobs_mcp.config import Settings, load_settings
+from support import BIN, CANARY, Sandbox, free_port, http_process, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -98,6 +99,7 @@ async def test_read_on_seed_data(cases: Cases, tool: str, args: dict[str, Any]) 
 async def test_unknown_and_bad_arguments_are_refused_before_any_call(cases: Cases) -> None:
     sandbox = Sandbox(provider=cases.provider)
     tool, args = next(iter(cases.reads.items()))
+    tried = 0
     async with Client(sandbox.server) as client:
         invented = await client.call_tool(tool, {**args, "made_up_filter": 1})
         assert invented.is_error and "made_up_filter" in text_of(invented)
@@ -108,6 +110,8 @@ async def test_unknown_and_bad_arguments_are_refused_before_any_call(cases: Case
                 bad = await client.call_tool(name, {**good, field: "../../etc/passwd"})
                 assert bad.is_error and field in text_of(bad), text_of(bad)
                 assert sandbox.hits() == before, f"{name} called the API with a bad {field}"
+                tried += 1
+    assert tried, "no case names an ID to try a bad one on"
 
 
 @pytest.mark.parametrize(("cases", "tool", "args"), NOT_FOUND, ids=_ids(NOT_FOUND))
@@ -117,7 +121,7 @@ async def test_not_found_says_where_to_look(cases: Cases, tool: str, args: dict[
         result = await client.call_tool(tool, args)
     assert result.is_error
     text = text_of(result)
-    assert "not found" in text.lower() or "does not exist" in text.lower() or "no " in text.lower(), text
+    assert "was not found" in text, text
     assert registry.provider(cases.provider).prefix in text, f"no next step naming a tool: {text}"
 
 
@@ -199,34 +203,59 @@ async def test_write_proposes_then_sends_once_on_confirm(cases: Cases, tool: str
 
 
 @pytest.fixture(params=CASES, ids=[c.provider for c in CASES])
-def simulator_over_http(request: pytest.FixtureRequest) -> Iterator[tuple[Cases, str]]:
+def simulator_over_http(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Cases, str]]:
     cases: Cases = request.param
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN), "sandbox", "--provider", cases.provider, "--port", str(port), "--token", CANARY],
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/_sandbox/hits", proc)
+    args = [str(BIN), "sandbox", "--provider", cases.provider, "--port", str(port), "--token", CANARY]
+    with http_process(args, url + "/_sandbox/hits", tmp_path / "sandbox.log"):
         yield cases, url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
-async def test_reads_over_real_http(simulator_over_http: tuple[Cases, str], tmp_path: Any) -> None:
-    cases, url = simulator_over_http
+def _pointed_at(cases: Cases, url: str, tmp_path: Any) -> Settings:
+    """Settings of a server using the provider's simulator at ``url`` as if it were the real platform."""
     declared = registry.provider(cases.provider)
     env = {declared.env("api_token"): CANARY, declared.env("api_url"): url}
     env |= {declared.env(extra): value for extra, value in declared.sandbox_extras.items()}
     settings = load_settings(env, audit_db=str(tmp_path / "audit.db"))
     assert settings.providers == (cases.provider,) and not settings.sandbox
-    async with Client(build_server(settings)) as client:
+    return settings
+
+
+@pytest.mark.slow
+async def test_reads_over_real_http(simulator_over_http: tuple[Cases, str], tmp_path: Any) -> None:
+    cases, url = simulator_over_http
+    async with Client(build_server(_pointed_at(cases, url, tmp_path))) as client:
         for tool, args in cases.reads.items():
             result = await client.call_tool(tool, args)
             assert not result.is_error, f"{tool}: {text_of(result)}"
             assert CANARY not in text_of(result)
             assert not text_of(result).startswith("[sandbox")
+
+
+STREAMED = [(c, tool, args, glob) for c in CASES for tool, args, glob in c.streamed_logs]
+
+
+@pytest.mark.parametrize(
+    ("simulator_over_http", "tool", "args", "glob"),
+    STREAMED,
+    indirect=["simulator_over_http"],
+    ids=[tool for _, tool, _, _ in STREAMED],
+)
+async def test_a_log_cut_off_mid_answer_is_digested_as_far_as_it_came(
+    simulator_over_http: tuple[Cases, str], tool: str, args: dict[str, Any], glob: str, tmp_path: Any
+) -> None:
+    """The simulator closes the connection halfway through the log: the digest covers what arrived, says how
+    many entries that is and that the rest is missing, and never passes the part off as the whole."""
+    cases, url = simulator_over_http
+    async with Client(build_server(_pointed_at(cases, url, tmp_path))) as client:
+        whole = await client.call_tool(tool, args)
+        httpx.post(f"{url}/_sandbox/faults", json={"method": "GET", "path_glob": glob, "drop": True, "times": 1})
+        cut = await client.call_tool(tool, args)
+    assert not cut.is_error, text_of(cut)
+    full, part = whole.structured_content["digest"], cut.structured_content["digest"]  # type: ignore[index]
+    assert full["complete"] and full["missing"] is None
+    assert not part["complete"] and 0 < part["entries"] < full["entries"], (part["entries"], full["entries"])
+    assert "connection" in part["missing"] and "dropped" in part["missing"]
+    assert f"INCOMPLETE: only {part['entries']:,} entries were read" in text_of(cut)
+    assert "INCOMPLETE" not in text_of(whole) and CANARY not in text_of(cut)

@@ -1,9 +1,11 @@
-"""Log digests: thousands of job log entries turned into a short, exact debugging summary.
+"""Log digests: thousands (or millions) of job log entries turned into a short, exact debugging summary.
 
-One pass over the entries, in whatever order they come: exact totals of the export counters, level counts,
-errors and warnings grouped by code (count, first and last time, the latest message as a sample, and what
-the code's family means), last activity and staleness, the newest few entries, and on request one page of
-raw entries with a cursor. Memory grows with the number of distinct codes, not with the log.
+One pass over the entries, in whatever order they come and in bounded memory: exact totals of the export
+counters, level counts, errors and warnings grouped by code (count, first and last time, the latest message as
+a sample, and what the code's family means), last activity and staleness, the newest few entries, and on
+request one page of raw entries with a cursor. A ``LogDigester`` is fed entries as they are read (a streamed
+HTTP body feeds it batch by batch, see ``logstream``); ``digest_logs`` digests a log already in memory. Both
+give the same answer for the same entries.
 
 Entries come in one common form, which each provider converts its own log entries to: a mapping with
 ``timestamp`` (RFC 3339), ``level`` (info / warn / error), ``code`` (an error code, kind or domain: what errors
@@ -19,17 +21,21 @@ import base64
 import binascii
 import heapq
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from jobs_mcp.render import age, parse_time, short_time
+from jobs_mcp.render import age, short_time
 from jobs_mcp.textsafe import one_line, quote
 
 MESSAGE_LIMIT = 160
 MAX_GROUPS = 20  # code groups shown per level; totals stay exact and the rest are counted
+MAX_CODES = 10_000  # distinct codes tracked per level (memory stays bounded); further codes count as one group
+OTHER_CODES = "(further codes)"
 COUNTERS = ("added", "omitted", "removed")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -125,6 +131,10 @@ class LogPage(BaseModel):
 class LogDigest(BaseModel):
     job_id: str | None = None
     entries: int
+    complete: bool = Field(True, description="false when the log could not be read to its end (see missing)")
+    missing: str | None = Field(
+        None, description="why the rest of the log is missing; the counts cover only what was read"
+    )
     first: datetime | None = None
     last: datetime | None = None
     totals: Totals
@@ -139,6 +149,13 @@ class LogDigest(BaseModel):
     page: LogPage | None = None
 
 
+class CursorError(ToolError):
+    """A page cursor this server did not issue, or one past the end of the log."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"cursor: {problem}. Leave cursor out to start from the beginning of the log.")
+
+
 class _Group:
     __slots__ = ("count", "first", "last", "sample", "sample_at")
 
@@ -146,34 +163,51 @@ class _Group:
         self.count = 0
         self.first: datetime | None = None
         self.last: datetime | None = None
-        self.sample = ""
+        self.sample: Any = ""  # the raw message, made one line only when shown
         self.sample_at = _EPOCH
 
-    def add(self, when: datetime | None, message: str) -> None:
+    def add(self, when: datetime | None, message: Any) -> None:
         self.count += 1
         if when is not None:
-            self.first = when if self.first is None or when < self.first else self.first
-            self.last = when if self.last is None or when > self.last else self.last
+            if self.first is None or when < self.first:
+                self.first = when
+            if self.last is None or when > self.last:
+                self.last = when
         if not self.sample or (when or _EPOCH) >= self.sample_at:
             self.sample, self.sample_at = message, when or _EPOCH
 
 
-def _level(raw: Any) -> str:
-    level = str(raw or "").lower()
-    if level in ("warn", "warning"):
-        return "warn"
-    return level if level in ("info", "error") else "other"
+_LEVELS = {"info": "info", "warn": "warn", "warning": "warn", "error": "error"}
 
 
-def _count(value: Any) -> int:
+def entry_level(raw: Any) -> str:
+    if raw.__class__ is str and raw in _LEVELS:
+        return _LEVELS[raw]
+    return _LEVELS.get(str(raw or "").lower(), "other")
+
+
+def counter_value(value: Any) -> int:
     """A non-negative int or string of digits; anything else (negative, bool, junk) counts 0."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, str) and value.strip().isdigit() and len(value) <= 30:
+    if value.__class__ is int:
+        return value if value > 0 else 0
+    if isinstance(value, str) and len(value) <= 30 and value.strip().isdecimal():
         return int(value)
     return 0
+
+
+def when_of(value: Any) -> datetime | None:
+    """An entry's RFC 3339 timestamp as an aware datetime (in its own offset; UTC when it names none), or None."""
+    if value.__class__ is not str or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def as_utc(when: datetime | None) -> datetime | None:
+    return when.astimezone(UTC) if when is not None else None
 
 
 def _key(value: Any, limit: int = 64) -> str:
@@ -181,18 +215,45 @@ def _key(value: Any, limit: int = 64) -> str:
     return one_line(value if value not in (None, "") else "", limit) or "(none)"
 
 
+class Keys:
+    """Grouping keys of raw codes or job ids, remembered (a log repeats a few codes many times); bounded."""
+
+    def __init__(self, limit: int = MAX_CODES) -> None:
+        self._seen: dict[str, str] = {}
+        self._limit = limit
+
+    def __call__(self, raw: Any) -> str:
+        if raw.__class__ is not str:
+            return _key(raw)
+        key = self._seen.get(raw)
+        if key is None:
+            key = _key(raw)
+            if len(self._seen) < self._limit:
+                self._seen[raw] = key
+        return key
+
+
+def _message(raw: Any) -> Any:
+    """A message as kept for a sample: bounded text (made one line only if it is shown)."""
+    if raw.__class__ is str:
+        return raw[: MESSAGE_LIMIT * 4]
+    return str(raw)[: MESSAGE_LIMIT * 4] if raw else ""
+
+
 _TOKEN = re.compile(r"\(none\)|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
 
 
-def _shown(token: str) -> str:
+def show_token(token: str) -> str:
     """A code, id or status as is when it looks like one; quoted as data otherwise (it comes from the API)."""
     return token if _TOKEN.fullmatch(token) else quote(token, 64)
 
 
-def _line(entry: Mapping[str, Any], when: datetime | None) -> LogLine:
+def _line(entry: Any, when: datetime | None) -> LogLine:
+    if not isinstance(entry, Mapping):
+        return LogLine(timestamp=None, level="other", code="", message="")  # still an entry: paging stays exact
     return LogLine(
-        timestamp=when,
-        level=_level(entry.get("level")),
+        timestamp=as_utc(when),
+        level=entry_level(entry.get("level")),
         code=one_line(entry.get("code") or "", 64),
         message=one_line(entry.get("message") or "", MESSAGE_LIMIT),
     )
@@ -206,9 +267,9 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValueError("not a cursor this server issued") from None
+        raise CursorError("not a cursor this server issued") from None
     if not text.startswith("o:") or not text[2:].isdigit():
-        raise ValueError("not a cursor this server issued")
+        raise CursorError("not a cursor this server issued")
     return int(text[2:])
 
 
@@ -216,11 +277,169 @@ def _groups(groups: dict[str, _Group], hints: Mapping[str, str] | None) -> tuple
     ordered = sorted(groups.items(), key=lambda item: (-item[1].count, item[0]))
     shown = []
     for code, g in ordered[:MAX_GROUPS]:
-        family, hint = classify(code, g.sample, hints)
+        sample = one_line(g.sample, MESSAGE_LIMIT)
+        family, hint = classify(code, sample, hints)
+        first, last = as_utc(g.first), as_utc(g.last)
         shown.append(
-            CodeGroup(code=code, count=g.count, first=g.first, last=g.last, sample=g.sample, family=family, hint=hint)
+            CodeGroup(code=code, count=g.count, first=first, last=last, sample=sample, family=family, hint=hint)
         )
     return shown, max(len(ordered) - MAX_GROUPS, 0)
+
+
+class LogDigester:
+    """The digest of one log, fed entries in batches as they are read; its memory does not grow with the log
+    (a few counters per code, the newest few entries, and the one page asked for).
+
+    The newest entries: a log mostly comes in time order, so entries no older than the last one kept go to a
+    ring buffer of the last few; an entry older than that (a log that is out of order, or newest first) goes to
+    a small heap of the newest such. The newest few of the two together are the log's newest."""
+
+    def __init__(self, *, newest: int = 5, page_size: int = 0, cursor: str | None = None) -> None:
+        self.start = decode_cursor(cursor) if cursor else 0  # a bad cursor is refused before anything is read
+        self.cursor = cursor
+        self.newest = newest
+        self.page_size = page_size
+        self.entries = 0
+        self.missing: str | None = None
+        self.totals = dict.fromkeys(COUNTERS, 0)
+        self.levels = dict.fromkeys(("info", "warn", "error", "other"), 0)
+        self.groups: dict[str, dict[str, _Group]] = {"error": {}, "warn": {}}
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.last_success: datetime | None = None
+        self.ring: deque[tuple[datetime, int, Any]] = deque(maxlen=newest)
+        self.strays: list[tuple[datetime, int, Any]] = []  # a min-heap of at most ``newest``
+        self.page: list[LogLine] = []
+        self._keys = Keys()
+
+    @classmethod
+    def for_args(cls, args: Any) -> LogDigester:
+        """A digester for a log tool's arguments (``newest``, ``page_size`` and ``cursor`` where it has them)."""
+        return cls(
+            newest=getattr(args, "newest", 5),
+            page_size=getattr(args, "page_size", 0),
+            cursor=getattr(args, "cursor", None),
+        )
+
+    def stop(self, reason: str) -> None:
+        """The log could not be read to its end: the digest says so instead of passing a part off as the whole."""
+        self.missing = reason
+
+    def feed(self, entries: Iterable[Any]) -> None:
+        """Digest the next entries of the log. The hot loop: state lives in locals and is written back at the end
+        (also when the iterable fails midway, e.g. a stream that breaks off)."""
+        levels, groups, keys, totals = self.levels, self.groups, self._keys, self.totals
+        added, omitted, removed = totals["added"], totals["omitted"], totals["removed"]
+        first, last, last_success = self.first, self.last, self.last_success
+        ring, strays, newest, index = self.ring, self.strays, self.newest, self.entries
+        latest = ring[-1][0] if ring else _EPOCH
+        page_from, page_to = self.start, self.start + self.page_size if self.page_size else -1
+        try:
+            for entry in entries:
+                index += 1
+                if entry.__class__ is not dict and not isinstance(entry, Mapping):
+                    levels["other"] += 1
+                    if page_from < index <= page_to:
+                        self.page.append(_line(entry, None))
+                    continue
+                when = when_of(entry.get("timestamp"))
+                level = entry.get("level")
+                level = (_LEVELS.get(level) if level.__class__ is str else None) or entry_level(level)
+                levels[level] += 1
+                if when is not None:
+                    if first is None or when < first:
+                        first = when
+                    if last is None or when > last:
+                        last = when
+                context = entry.get("context")
+                if context.__class__ is dict or (context and isinstance(context, Mapping)):  # abc checks are slow
+                    a, o, r = context.get("added", 0), context.get("omitted", 0), context.get("removed", 0)
+                    if not (a.__class__ is o.__class__ is r.__class__ is int and a >= 0 and o >= 0 and r >= 0):
+                        a, o, r = counter_value(a), counter_value(o), counter_value(r)  # the rare odd counter
+                    added, omitted, removed = added + a, omitted + o, removed + r
+                    if (
+                        (a or o or r)
+                        and level == "info"
+                        and when is not None
+                        and (last_success is None or when > last_success)
+                    ):
+                        last_success = when
+                if level == "error" or level == "warn":
+                    by_code = groups[level]
+                    code = keys(entry.get("code"))
+                    group = by_code.get(code)
+                    if group is None:
+                        if len(by_code) >= MAX_CODES:
+                            code = OTHER_CODES
+                            group = by_code.get(code)
+                        if group is None:
+                            group = by_code[code] = _Group()
+                    group.add(when, _message(entry.get("message")))
+                if newest:
+                    key = when or _EPOCH
+                    if key >= latest:
+                        ring.append((key, index, entry))
+                        latest = key
+                    elif len(strays) < newest:
+                        heapq.heappush(strays, (key, index, entry))
+                    elif (key, index) > strays[0][:2]:
+                        heapq.heapreplace(strays, (key, index, entry))
+                if page_from < index <= page_to:
+                    self.page.append(_line(entry, when))
+        finally:
+            self.entries = index
+            totals["added"], totals["omitted"], totals["removed"] = added, omitted, removed
+            self.first, self.last, self.last_success = first, last, last_success
+
+    def finish(
+        self,
+        *,
+        now: datetime,
+        job_id: str | None = None,
+        job_status: str | None = None,
+        active: bool = False,  # the job should be writing to its log right now (the provider judges its status)
+        hints: Mapping[str, str] | None = None,
+        stale_after: timedelta = timedelta(hours=1),
+    ) -> LogDigest:
+        total, start, size = self.entries, self.start, self.page_size
+        if self.cursor and start >= total and self.missing is None:
+            raise CursorError(f"it points past the end of the log ({total:,} entries)")
+        errors, left_errors = _groups(self.groups["error"], hints)
+        warnings, left_warnings = _groups(self.groups["warn"], hints)
+        last = as_utc(self.last)
+        stale = None
+        if active and self.missing is None and (last is None or now - last > stale_after):
+            silent = (now - last).total_seconds() / 3600 if last else float("inf")
+            said = f"no log entry for {age(last, now)}" if last else "no log entries at all"
+            stale = StaleInfo(silent_hours=round(silent, 1) if last else -1, message=f"{said} on a {job_status} job")
+        newest = heapq.nlargest(self.newest, [*self.ring, *self.strays])
+        return LogDigest(
+            job_id=job_id,
+            entries=total,
+            complete=self.missing is None,
+            missing=self.missing,
+            first=as_utc(self.first),
+            last=last,
+            totals=Totals(**self.totals),
+            levels=Levels(**self.levels),
+            errors=errors,
+            warnings=warnings,
+            groups_left_out=left_errors + left_warnings,
+            last_activity=last,
+            last_success=as_utc(self.last_success),
+            stale=stale,
+            newest=[_line(entry, None if when is _EPOCH else when) for when, _, entry in newest],
+            page=(
+                LogPage(
+                    start=start,
+                    entries=self.page,
+                    next_cursor=encode_cursor(start + size) if start + size < total else None,
+                    total=total,
+                )
+                if size
+                else None
+            ),
+        )
 
 
 def digest_logs(
@@ -229,90 +448,18 @@ def digest_logs(
     now: datetime,
     job_id: str | None = None,
     job_status: str | None = None,
-    active: bool = False,  # the job should be writing to its log right now (the provider judges its status)
+    active: bool = False,
     hints: Mapping[str, str] | None = None,
     newest: int = 5,
     stale_after: timedelta = timedelta(hours=1),
     page_size: int = 0,
     cursor: str | None = None,
 ) -> LogDigest:
-    start = decode_cursor(cursor) if cursor else 0
-    totals = dict.fromkeys(COUNTERS, 0)
-    levels = dict.fromkeys(("info", "warn", "error", "other"), 0)
-    groups: dict[str, dict[str, _Group]] = {"error": {}, "warn": {}}
-    first = last = last_success = None
-    heap: list[tuple[datetime, int, Mapping[str, Any]]] = []
-    page: list[LogLine] = []
-    total = 0
-    for index, entry in enumerate(entries):
-        total += 1
-        if not isinstance(entry, Mapping):
-            levels["other"] += 1
-            if page_size and start <= index < start + page_size:
-                page.append(_line({}, None))  # still an entry of the log: paging stays exact
-            continue
-        when = parse_time(entry.get("timestamp"))
-        level = _level(entry.get("level"))
-        levels[level] += 1
-        if when is not None:
-            first = when if first is None or when < first else first
-            last = when if last is None or when > last else last
-        context = entry.get("context")
-        moved = 0
-        if isinstance(context, Mapping):
-            for key in COUNTERS:
-                n = _count(context.get(key))
-                totals[key] += n
-                moved += abs(n)
-        if level == "info" and moved and when is not None and (last_success is None or when > last_success):
-            last_success = when
-        if level in groups:
-            code = _key(entry.get("code"))
-            group = groups[level].get(code)
-            if group is None:
-                group = groups[level][code] = _Group()
-            group.add(when, one_line(entry.get("message") or "", MESSAGE_LIMIT))
-        if newest:
-            item = (when or _EPOCH, index, entry)
-            if len(heap) < newest:
-                heapq.heappush(heap, item)
-            elif item[:2] > heap[0][:2]:
-                heapq.heapreplace(heap, item)
-        if page_size and start <= index < start + page_size:
-            page.append(_line(entry, when))
-    if cursor and start >= total:
-        raise ValueError(f"the cursor points past the end of the log ({total:,} entries)")
-    errors, left_errors = _groups(groups["error"], hints)
-    warnings, left_warnings = _groups(groups["warn"], hints)
-    stale = None
-    if active and (last is None or now - last > stale_after):
-        silent = (now - last).total_seconds() / 3600 if last else float("inf")
-        said = f"no log entry for {age(last, now)}" if last else "no log entries at all"
-        stale = StaleInfo(silent_hours=round(silent, 1) if last else -1, message=f"{said} on a {job_status} job")
-    return LogDigest(
-        job_id=job_id,
-        entries=total,
-        first=first,
-        last=last,
-        totals=Totals(**totals),
-        levels=Levels(**levels),
-        errors=errors,
-        warnings=warnings,
-        groups_left_out=left_errors + left_warnings,
-        last_activity=last,
-        last_success=last_success,
-        stale=stale,
-        newest=[_line(entry, None if when is _EPOCH else when) for when, _, entry in sorted(heap, reverse=True)],
-        page=(
-            LogPage(
-                start=start,
-                entries=page,
-                next_cursor=encode_cursor(start + page_size) if start + page_size < total else None,
-                total=total,
-            )
-            if page_size
-            else None
-        ),
+    """The digest of a log already in memory (what a ``LogDigester`` gives when fed the same entries)."""
+    digester = LogDigester(newest=newest, page_size=page_size, cursor=cursor)
+    digester.feed(entries)
+    return digester.finish(
+        now=now, job_id=job_id, job_status=job_status, active=active, hints=hints, stale_after=stale_after
     )
 
 
@@ -322,7 +469,7 @@ def _group_lines(title: str, groups: list[CodeGroup]) -> list[str]:
     lines = [f"{title}:"]
     for g in groups:
         span = f"{short_time(g.first)} → {short_time(g.last)}" if g.first != g.last else short_time(g.last)
-        lines.append(f"- {_shown(g.code)} ×{g.count:,} ({g.family}) {span}: {quote(g.sample)}")
+        lines.append(f"- {show_token(g.code)} ×{g.count:,} ({g.family}) {span}: {quote(g.sample)}")
         lines.append(f"  → {g.hint}")
     return lines
 
@@ -341,7 +488,7 @@ def _runs(lines: list[LogLine]) -> list[str]:
             j += 1
         when = short_time(e.timestamp) if i == j else f"{short_time(lines[j].timestamp)} → {short_time(e.timestamp)}"
         repeat = f" ×{j - i + 1}" if j > i else ""
-        out.append(f"- {when} {e.level} {_shown(e.code) if e.code else '-'}{repeat} {quote(e.message)}")
+        out.append(f"- {when} {e.level} {show_token(e.code) if e.code else '-'}{repeat} {quote(e.message)}")
         i = j + 1
     return out
 
@@ -355,6 +502,12 @@ def render_digest(d: LogDigest) -> str:
         f"totals: added {t.added:,}, omitted {t.omitted:,}, removed {t.removed:,}; "
         f"last data moved {short_time(d.last_success) if d.last_success else 'never'}",
     ]
+    if d.missing:
+        lines.insert(
+            0,
+            f"INCOMPLETE: only {d.entries:,} entries were read ({d.missing}); the rest of the log is "
+            "missing, so the counts below are not the log's totals.",
+        )
     if d.stale:
         lines.append(f"STALE: {d.stale.message}")
     lines += _group_lines("Errors by code", d.errors)
@@ -368,141 +521,8 @@ def render_digest(d: LogDigest) -> str:
         p = d.page
         lines.append(f"Raw entries {p.start + 1:,}-{p.start + len(p.entries):,} of {p.total:,}:")
         lines += [
-            f"- {short_time(e.timestamp)} {e.level} {_shown(e.code) if e.code else '-'} {quote(e.message)}"
+            f"- {short_time(e.timestamp)} {e.level} {show_token(e.code) if e.code else '-'} {quote(e.message)}"
             for e in p.entries
         ]
         lines.append(f"next_cursor: {p.next_cursor}" if p.next_cursor else "(end of log)")
-    return "\n".join(lines)
-
-
-# --- the account-wide log --------------------------------------------------------------------------------
-
-
-class CodeCount(BaseModel):
-    code: str
-    count: int
-
-
-class JobLogSummary(BaseModel):
-    job_id: str
-    name: str = ""
-    status: str = ""
-    entries: int
-    errors: int
-    warnings: int
-    top_codes: list[CodeCount]
-    last_activity: datetime | None = None
-    totals: Totals
-
-
-class AccountLogDigest(BaseModel):
-    entries: int
-    jobs: int
-    jobs_with_errors: int
-    totals: Totals
-    levels: Levels
-    top: list[JobLogSummary]
-    jobs_left_out: int = 0
-
-
-class _JobTally:
-    __slots__ = ("codes", "entries", "errors", "last", "totals", "warnings")
-
-    def __init__(self) -> None:
-        self.entries = self.errors = self.warnings = 0
-        self.codes: dict[str, int] = {}
-        self.last: datetime | None = None
-        self.totals = dict.fromkeys(COUNTERS, 0)
-
-
-def digest_account_logs(
-    entries: Iterable[Any],
-    *,
-    now: datetime,
-    job_names: Mapping[str, str] | None = None,
-    job_statuses: Mapping[str, str] | None = None,
-    top: int = 10,
-) -> AccountLogDigest:
-    """Group the account-wide log per job in one pass; jobs with the most errors first."""
-    names, statuses = job_names or {}, job_statuses or {}
-    tallies: dict[str, _JobTally] = {}
-    levels = dict.fromkeys(("info", "warn", "error", "other"), 0)
-    totals = dict.fromkeys(COUNTERS, 0)
-    count = 0
-    for entry in entries:
-        count += 1
-        if not isinstance(entry, Mapping):
-            levels["other"] += 1
-            continue
-        job = _key(entry.get("job_id"))
-        tally = tallies.get(job)
-        if tally is None:
-            tally = tallies[job] = _JobTally()
-        tally.entries += 1
-        level = _level(entry.get("level"))
-        levels[level] += 1
-        when = parse_time(entry.get("timestamp"))
-        if when is not None and (tally.last is None or when > tally.last):
-            tally.last = when
-        context = entry.get("context")
-        if isinstance(context, Mapping):
-            for key in COUNTERS:
-                n = _count(context.get(key))
-                tally.totals[key] += n
-                totals[key] += n
-        if level in ("error", "warn"):
-            if level == "error":
-                tally.errors += 1
-            else:
-                tally.warnings += 1
-            code = _key(entry.get("code"))
-            tally.codes[code] = tally.codes.get(code, 0) + 1
-    ranked = sorted(tallies.items(), key=lambda item: (-item[1].errors, -item[1].warnings, -item[1].entries, item[0]))
-    summaries = [
-        JobLogSummary(
-            job_id=job,
-            name=one_line(names.get(job, ""), 80),
-            status=one_line(statuses.get(job, ""), 24),
-            entries=t.entries,
-            errors=t.errors,
-            warnings=t.warnings,
-            top_codes=[
-                CodeCount(code=c, count=n) for c, n in sorted(t.codes.items(), key=lambda cn: (-cn[1], cn[0]))[:3]
-            ],
-            last_activity=t.last,
-            totals=Totals(**t.totals),
-        )
-        for job, t in ranked[:top]
-    ]
-    return AccountLogDigest(
-        entries=count,
-        jobs=len(tallies),
-        jobs_with_errors=sum(1 for t in tallies.values() if t.errors),
-        totals=Totals(**totals),
-        levels=Levels(**levels),
-        top=summaries,
-        jobs_left_out=max(len(ranked) - top, 0),
-    )
-
-
-def render_account_digest(d: AccountLogDigest, detail_tool: str) -> str:
-    t, lv = d.totals, d.levels
-    lines = [
-        f"Last 24 h: {d.entries:,} entries from {d.jobs} jobs, {d.jobs_with_errors} with errors; "
-        f"error {lv.error:,}, warn {lv.warn:,}; added {t.added:,}, omitted {t.omitted:,}, removed {t.removed:,}",
-    ]
-    if d.top:
-        lines.append("| job | status | entries | errors | warnings | top codes | last entry |")
-        lines.append("|---|---|---|---|---|---|---|")
-        for j in d.top:
-            codes = (", ".join(f"{_shown(c.code)} ×{c.count:,}" for c in j.top_codes) or "-").replace("|", "/")
-            name = quote(j.name, 50) + f" ({_shown(j.job_id)})" if j.name else _shown(j.job_id)
-            status = _shown(j.status).replace("|", "/") if j.status else "-"
-            lines.append(
-                f"| {name.replace('|', '/')} | {status} | {j.entries:,} | {j.errors:,} | {j.warnings:,} "
-                f"| {codes} | {short_time(j.last_activity)} |"
-            )
-    if d.jobs_left_out:
-        lines.append(f"({d.jobs_left_out} quieter jobs not shown)")
-    lines.append(f"Next: {detail_tool}(job_id) digests one job's whole log.")
     return "\n".join(lines)

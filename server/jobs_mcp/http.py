@@ -83,6 +83,11 @@ class ApiClient:
             follow_redirects=False,
         )
 
+    @property
+    def read_timeout(self) -> float:
+        """Seconds a read may wait for the next bytes of an answer."""
+        return self._client.timeout.read or 0.0
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -129,7 +134,7 @@ class ApiClient:
                 ) from None
             except httpx.TimeoutException:
                 raise ApiError(
-                    f"{self.platform} did not answer {where} within {self._client.timeout.read:g} s. "
+                    f"{self.platform} did not answer {where} within {self.read_timeout:g} s. "
                     f"It may be slow or overloaded; try again shortly, or raise JOBS_MCP_TIMEOUT."
                     + ("" if is_read else " The change may or may not have been applied: check before retrying.")
                 ) from None
@@ -145,33 +150,39 @@ class ApiClient:
                 response.status_code,
                 (time.perf_counter() - started) * 1e3,
             )
-            status = response.status_code
-            if status == 429 and is_read and attempt["rate"] < self.policy.rate_limit_retries:
-                attempt["rate"] += 1
-                await self._sleep(self._retry_after(response))
-                continue
-            if status >= 500 and is_read and attempt["server"] < self.policy.server_error_retries:
-                attempt["server"] += 1
-                await self._sleep(self.policy.backoff * attempt["server"])
+            wait = self._retry_wait(response, attempt) if is_read else None
+            if wait is not None:
+                await self._sleep(wait)
                 continue
             return self._payload(response, where)
 
     @asynccontextmanager
-    async def stream(self, path: str, *, params: Mapping[str, str] | None = None) -> AsyncIterator[httpx.Response]:
-        """A GET whose answer is read as it arrives (an event stream the caller stops reading when it has enough).
-        Errors are explained as ``fetch`` explains them; nothing is retried."""
+    async def stream(
+        self, path: str, *, params: Mapping[str, str] | None = None, accept: str = "text/event-stream"
+    ) -> AsyncIterator[httpx.Response]:
+        """A GET whose answer is read as it arrives (an event stream, or a log too long to hold). Errors are
+        explained as ``fetch`` explains them, and a 429 or 5xx before the body starts is retried as ``fetch``
+        retries reads; once the body flows, nothing is retried (the caller decides what a cut-off body means)."""
         where = f"GET {path}"
-        request = self._client.build_request("GET", path, params=params, headers={"Accept": "text/event-stream"})
+        request = self._client.build_request("GET", path, params=params, headers={"Accept": accept})
+        attempt = {"rate": 0, "server": 0}
+        while True:
+            try:
+                response = await self._client.send(request, stream=True)
+            except httpx.TimeoutException:
+                raise ApiError(f"{self.platform} did not start answering {where} in time. Try again shortly.") from None
+            except httpx.TransportError as exc:
+                raise ApiError(f"Cannot read {where} from {self.platform} ({type(exc).__name__}). Try again.") from None
+            if response.status_code < 400:
+                break
+            await response.aread()
+            await response.aclose()
+            wait = self._retry_wait(response, attempt)
+            if wait is None:
+                self._payload(response, where)  # an error status: raises the explained error
+            else:
+                await self._sleep(wait)
         try:
-            response = await self._client.send(request, stream=True)
-        except httpx.TimeoutException:
-            raise ApiError(f"{self.platform} did not start answering {where} in time. Try again shortly.") from None
-        except httpx.TransportError as exc:
-            raise ApiError(f"Cannot read {where} from {self.platform} ({type(exc).__name__}). Try again.") from None
-        try:
-            if response.status_code >= 400:
-                await response.aread()
-                self._payload(response, where)  # raises the explained error
             yield response
         finally:
             await response.aclose()
@@ -188,6 +199,18 @@ class ApiClient:
         payload = await self.request("GET", path)
         self._memo[path] = (time.monotonic(), payload)
         return payload
+
+    def _retry_wait(self, response: httpx.Response, attempt: dict[str, int]) -> float | None:
+        """How long to wait before reading again after this answer (a 429 or 5xx, while the policy allows), or
+        None when the answer stands. Counts the attempt."""
+        status = response.status_code
+        if status == 429 and attempt["rate"] < self.policy.rate_limit_retries:
+            attempt["rate"] += 1
+            return self._retry_after(response)
+        if status >= 500 and attempt["server"] < self.policy.server_error_retries:
+            attempt["server"] += 1
+            return self.policy.backoff * attempt["server"]
+        return None
 
     def _retry_after(self, response: httpx.Response) -> float:
         raw = response.headers.get("Retry-After", "")

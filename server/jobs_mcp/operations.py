@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
 
 Kind = Literal["read", "write", "lifecycle"]
+# Reports a long read's progress to the client: (done, total when known, what was done so far).
+Progress = Callable[[int, int | None, str], Awaitable[None]]
 # What a status means, whatever the platform calls it: the one vocabulary health checks and the gate use.
 StatusClass = Literal["live", "paused", "fault", "failed", "completed", "deleted", "unknown"]
 
@@ -104,6 +106,22 @@ class Endpoint:
         return params
 
 
+@dataclass(frozen=True)
+class LogStream:
+    """A read whose main answer holds a log: its entries are digested as the answer arrives, never held whole
+    (``logstream.read_log``), so a log of any length is read in bounded memory.
+
+    ``at`` is the path of the entries' array in the answer ("data" for ``{"data": [...]}``, "data.logs" for a
+    job document holding its log; an answer that is a bare array is read as well); ``digester`` makes the digest
+    for the call's arguments (``LogDigester.for_args``); ``entry`` turns one raw entry into the digest's common
+    form; ``keep_rest`` keeps the rest of the document (the job the log belongs to) as the call's ``data``."""
+
+    at: str
+    digester: Callable[[Any], Any]
+    entry: Callable[[Any], Any] | None = None
+    keep_rest: bool = False
+
+
 def lazy(*targets: str) -> Callable[..., Any]:
     """A provider part imported only when first used (start-up imports no disabled platform, and little of an
     enabled one). Each target is ``"module:NAME"``; a function is called with the arguments given, and several
@@ -171,7 +189,8 @@ class Call(Generic[In]):
     data: Any = None  # the main endpoint's payload
     next_cursor: str | None = None  # the main endpoint's next page, when it has one
     extra: dict[str, Any] = field(default_factory=dict)  # payloads of the `also` endpoints, by key
-    progress: Callable[[int, int, str], Awaitable[None]] | None = None  # reports progress to the client
+    log: Any = None  # the digester the main answer's log was streamed into (operations with a LogStream)
+    progress: Progress | None = None  # reports progress to the client
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,7 @@ class Operation(Generic[In, R]):
     destructive: bool = False
     idempotent: bool = True
     run: Callable[[Call[In]], Awaitable[R]] | None = None  # a composite read that makes its own calls
+    log: LogStream | None = None  # the main endpoint answers a log: streamed into a digester (``Call.log``)
     write: WriteSpec | None = None  # set for write and lifecycle operations: how the gate proposes them
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from jobs_mcp.config import Account, ConfigError, Settings
 from jobs_mcp.confirmation import Signer
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import Gate
-from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, Progress, ToolResult
 from jobs_mcp.registry import provider
 from jobs_mcp.state import KeyFileError, StateStore, StateUnavailable, load_or_create_key, open_store
 
@@ -146,7 +146,7 @@ class Runtime:
         op: Operation[Any, Any],
         args: OperationInput,
         api: ApiClient,
-        progress: Callable[[int, int, str], Awaitable[None]] | None = None,
+        progress: Progress | None = None,
     ) -> Call[Any]:
         """The call's context, after the operation's pre-flight check (reads and writes alike) has passed."""
         call: Call[Any] = Call(args=args, api=api, now=self.clock(), sandbox=api.account.sandbox, progress=progress)
@@ -159,7 +159,7 @@ class Runtime:
         op: Operation[Any, Any],
         args: OperationInput,
         account: str | None,
-        progress: Callable[[int, int, str], Awaitable[None]] | None = None,
+        progress: Progress | None = None,
     ) -> ToolResult:
         """Run a read operation: pre-flight check, then the main call and its companions concurrently."""
         call = await self.checked_call(op, args, self.client(op.provider, account), progress)
@@ -169,10 +169,22 @@ class Runtime:
             return composite
         assert op.endpoint is not None, f"{op.name} has neither an endpoint nor run"
 
+        log = op.log
+        if log is not None:
+            call.log = log.digester(args)  # before any call: a bad page cursor is refused first
+
         async def fetch(key: str, endpoint: Endpoint) -> None:
-            answer = await api.fetch(
-                endpoint.method, endpoint.path_for(args), params=endpoint.params_for(args), body=endpoint.body_for(args)
-            )
+            path, params = endpoint.path_for(args), endpoint.params_for(args)
+            if key == "" and log is not None:
+                from jobs_mcp.logstream import read_log  # the streaming parser loads with the first log read
+
+                rest = await read_log(
+                    api, path, at=log.at, digester=call.log, params=params, entry=log.entry,
+                    keep_rest=log.keep_rest, progress=progress,
+                )  # fmt: skip
+                call.data = api.provider.wire.unwrap(rest) if log.keep_rest else None
+                return
+            answer = await api.fetch(endpoint.method, path, params=params, body=endpoint.body_for(args))
             if key == "":
                 call.data, call.next_cursor = answer.payload, answer.next_cursor
             else:

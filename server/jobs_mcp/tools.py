@@ -85,7 +85,7 @@ def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     async def tool(ctx: Context, **kwargs: Any) -> CallToolResult:
         args, account = _split(op, kwargs)
 
-        async def progress(done: int, total: int, message: str) -> None:
+        async def progress(done: int, total: int | None, message: str) -> None:
             await ctx.report_progress(done, total=total, message=message)
 
         result = await runtime.read(op, args, account, progress)

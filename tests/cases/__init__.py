@@ -23,6 +23,8 @@ class Cases:
     list_route: tuple[str, str]  # (method, path glob) of the route behind reads["<prefix>list_…"], for faults
     list_tool: str  # the read that lists the main objects (checked for a table)
     extra_reads: list[tuple[str, Args]] = field(default_factory=list)  # further argument sets worth checking
+    # reads whose log is streamed: (tool, arguments, path glob of the log's route); each answer must hold >1 entry
+    streamed_logs: list[tuple[str, Args, str]] = field(default_factory=list)
 
 
 PROVIDER_CASES = ("lytics", "owlmetry", "wiserows", "arroyo", "strait")

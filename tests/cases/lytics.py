@@ -38,4 +38,8 @@ CASES = Cases(
     list_route=("GET", "/v2/job"),
     list_tool="lytics_list_jobs",
     extra_reads=[("lytics_list_jobs", {"show_all": True, "show_state": True})],
+    streamed_logs=[
+        ("lytics_get_job_logs", {"job_id": FACEBOOK_EXPORT_ID}, "/v2/job/*/logs"),
+        ("lytics_list_account_job_logs", {}, "/v2/job/logs"),
+    ],
 )

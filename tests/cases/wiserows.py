@@ -23,4 +23,5 @@ CASES = Cases(
         ("wiserows_get_job", {"job_id": RUNNING_JOB_ID, "newest": 2}),
         ("wiserows_get_job", {"job_id": PENDING_JOB_ID}),
     ],
+    streamed_logs=[("wiserows_get_job", {"job_id": FAILED_JOB_ID}, "/api/v1/jobs/*")],
 )

@@ -2,7 +2,8 @@
 the ``/_sandbox/...`` control routes, and the parser of ``--fault`` specs.
 
 A fault matches a method and a path glob (``fnmatch``: ``*`` also crosses ``/``) and applies to the next ``times``
-requests (all of them when ``times`` is None); the first matching fault still in force wins. Kinds:
+requests (all of them when ``times`` is None), after letting the first ``skip`` of them pass untouched; the first
+matching fault still in force wins. Kinds:
 - ``status``: that HTTP status with a v2 error body (and ``Retry-After`` when ``retry_after`` is given);
 - ``latency``: wait that many seconds first (then the rest of the fault, or the normal answer);
 - ``drop``: the connection closes halfway through the answer. ``True``/``"after"``: the request is handled
@@ -51,6 +52,7 @@ class Fault:
     drop: Drop = False
     body: Body = "json"
     times: int | None = None
+    skip: int = 0  # matching requests let through untouched before the fault applies (e.g. a log's second page)
 
     def __post_init__(self) -> None:
         if not self.path_glob.startswith("/"):
@@ -67,6 +69,8 @@ class Fault:
             raise ValueError(f"body must be json, malformed or html, not {self.body!r}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be 1 or more (leave it out for every request)")
+        if self.skip < 0:
+            raise ValueError("skip must be 0 or more requests")
         if self.status is None and not self.latency and not self.drop and self.body == "json":
             raise ValueError("the fault does nothing: give status, latency, drop or body")
 
@@ -93,8 +97,9 @@ class FaultInjector:
         drop: Drop = False,
         body: Body = "json",
         times: int | None = None,
+        skip: int = 0,
     ) -> None:
-        fault = Fault(method, path_glob, status, retry_after, latency, drop, body, times)
+        fault = Fault(method, path_glob, status, retry_after, latency, drop, body, times, skip)
         with self._lock:
             self._faults.append(fault)
 
@@ -112,6 +117,9 @@ class FaultInjector:
             self._hits[method.upper(), path] += 1
             for i, fault in enumerate(self._faults):
                 if fault.matches(method, path):
+                    if fault.skip:
+                        self._faults[i] = replace(fault, skip=fault.skip - 1)
+                        continue
                     if fault.times is not None:
                         left = fault.times - 1
                         if left:
@@ -252,6 +260,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "retry_after": float,
     "latency": float,
     "times": int,
+    "skip": int,
     "body": str,
     "drop": lambda v: {"true": True, "1": True, "false": False, "0": False}.get(v.lower(), v.lower()),
 }
@@ -260,7 +269,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 def parse_fault_spec(spec: str) -> tuple[str, str, dict[str, Any]]:
     """``'METHOD /path/glob:key=value,...'`` → ``(method, path_glob, add() keyword arguments)``.
 
-    Keys: status, retry_after, latency, drop (bare ``drop`` means true), body (json|malformed|html), times.
+    Keys: status, retry_after, latency, drop (bare ``drop`` means true), body (json|malformed|html), times, skip.
     Example: ``GET /v2/job/*/logs:status=429,retry_after=1,times=2``.
     """
     head, _, options = spec.partition(":")

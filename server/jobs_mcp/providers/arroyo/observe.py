@@ -10,10 +10,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from jobs_mcp.digest import LogDigest, digest_logs, render_digest
+from jobs_mcp.digest import LogDigest, LogDigester, render_digest
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Operation, ToolResult
 from jobs_mcp.providers.arroyo.reads import (
@@ -33,8 +32,8 @@ CHECKPOINT_NOT_FOUND = (
     "Checkpoint {epoch} of job {job_id} was not found (Arroyo keeps only recent ones). arroyo_list_checkpoints "
     "shows the kept epochs."
 )
-ERRORS_PAGE = 1000  # entries per request while reading the whole error log
-ERRORS_MAX_PAGES = 100  # at most this many requests per digest (100,000 entries); said when reached
+ERRORS_PAGE = 1000  # entries per request while reading the whole error log (each page is digested, then dropped)
+ERRORS_MAX_PAGES = 1000  # at most this many requests per digest (1,000,000 entries); the digest says so when reached
 
 # --- arguments -------------------------------------------------------------------------------------------------
 
@@ -82,54 +81,43 @@ def common_entry(raw: dict[str, Any]) -> dict[str, Any]:
 
 class JobErrorsResult(ToolResult):
     job: JobView
-    complete: bool = Field(description="false when the log was longer than this server reads")
     digest: LogDigest
 
 
 async def _job_errors(call: Call[JobErrorsArgs]) -> JobErrorsResult:
+    """The whole error log, page by page (newest first), each page digested as it arrives."""
     args = call.args
+    digester = LogDigester.for_args(args)  # a bad cursor is refused before any call
     job = await find_job(call.api, args.pipeline_id, args.job_id)
     path = f"/api/v1/pipelines/{args.pipeline_id}/jobs/{job['id']}/errors"
-    entries: list[dict[str, Any]] = []
     after: str | None = None
-    complete = False
     for page in range(ERRORS_MAX_PAGES):
         params = {"limit": str(ERRORS_PAGE)} | ({"starting_after": after} if after else {})
         try:
             answer = await call.api.fetch("GET", path, params=params)
         except ApiError as exc:
-            raise api_not_found(exc, JOB_NOT_FOUND.format(pipeline_id=args.pipeline_id, job_id=job["id"])) from None
-        items = [e for e in answer.payload or [] if isinstance(e, dict)]
-        entries += items
-        if call.progress is not None and answer.next_cursor:
-            await call.progress(page + 1, ERRORS_MAX_PAGES, f"{len(entries):,} errors read")
-        if not answer.next_cursor or not items:
-            complete = True
+            if not page:
+                raise api_not_found(exc, JOB_NOT_FOUND.format(pipeline_id=args.pipeline_id, job_id=job["id"])) from None
+            digester.stop(f"page {page + 1} could not be read: {one_line(exc, 160)}")
             break
+        items = [e for e in answer.payload or [] if isinstance(e, dict)]
+        digester.feed(common_entry(e) for e in items)
+        if not answer.next_cursor or not items:
+            break
+        if call.progress is not None:
+            await call.progress(digester.entries, None, f"{digester.entries:,} errors read")
         after = answer.next_cursor
+    else:
+        digester.stop(f"this server reads at most the newest {ERRORS_MAX_PAGES * ERRORS_PAGE:,} errors")
     view = job_view(job)
-    try:
-        digest = digest_logs(
-            (common_entry(e) for e in entries),
-            now=call.now,
-            job_id=view.id,
-            job_status=view.state,
-            active=False,  # this route holds errors only: a quiet error log is good news, never staleness
-            hints=LOG_HINTS,
-            newest=args.newest,
-            page_size=args.page_size,
-            cursor=args.cursor,
-        )
-    except ValueError as exc:
-        raise ToolError(f"cursor: {exc}. Leave cursor out to start from the newest error.") from None
-    return JobErrorsResult(sandbox=call.sandbox, job=view, complete=complete, digest=digest)
+    # this route holds errors only: a quiet error log is good news, never staleness
+    digest = digester.finish(now=call.now, job_id=view.id, job_status=view.state, active=False, hints=LOG_HINTS)
+    return JobErrorsResult(sandbox=call.sandbox, job=view, digest=digest)
 
 
 def _render_job_errors(r: JobErrorsResult) -> str:
     head = f"Error log of {render_job_line(r.job)}\n"
-    if not r.complete:
-        head += f"(only the newest {ERRORS_MAX_PAGES * ERRORS_PAGE:,} errors were read)\n"
-    if r.digest.entries == 0:
+    if r.digest.entries == 0 and r.digest.complete:
         return head + "No errors logged."
     return head + "Errors are grouped by error domain and message kind.\n" + render_digest(r.digest)
 

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs_mcp.digest import digest_logs
+from jobs_mcp.digest import LogDigester
 from jobs_mcp.errors import ApiError
 from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation
+from jobs_mcp.logstream import read_log
 from jobs_mcp.operations import Endpoint, Operation, ToolResult
 from jobs_mcp.providers.lytics.reads import Job, NoArgs
 from jobs_mcp.providers.lytics.vocabulary import LOG_HINTS, NAME, status_class
@@ -167,14 +168,18 @@ async def _failing_details(api: ApiClient, now: datetime, failing: list[Job]) ->
 
     async def one(job: Job) -> None:
         head = f"{job.status}: {quote(job.name, 60)} ({job.id})"
+        digester = LogDigester(newest=0)
         try:
-            log = await api.request("GET", f"/v2/job/{job.id}/logs", params={"include_errors": "true"})
+            await read_log(
+                api, f"/v2/job/{job.id}/logs", at="data", digester=digester, params={"include_errors": "true"}
+            )
         except ApiError as exc:
             lines[job.id] = f"{head}; log not readable: {one_line(exc, 100)}"
             return
-        digest = digest_logs(log or [], now=now, job_id=job.id, job_status=job.status, hints=LOG_HINTS, newest=0)
+        digest = digester.finish(now=now, job_id=job.id, job_status=job.status, hints=LOG_HINTS)
         codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
-        lines[job.id] = f"{head}; top errors: {codes}"
+        cut = "" if digest.complete else f" (in the {digest.entries:,} entries read before {digest.missing})"
+        lines[job.id] = f"{head}; top errors: {codes}{cut}"
 
     async with anyio.create_task_group() as tg:
         for job in failing:

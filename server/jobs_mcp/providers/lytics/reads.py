@@ -12,16 +12,10 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from jobs_mcp.digest import (
-    AccountLogDigest,
-    LogDigest,
-    digest_account_logs,
-    digest_logs,
-    render_account_digest,
-    render_digest,
-)
+from jobs_mcp.account_digest import AccountDigester, AccountLogDigest, render_account_digest
+from jobs_mcp.digest import LogDigest, LogDigester, render_digest
 from jobs_mcp.errors import ApiError
-from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, SafeId, StatusClass, ToolResult
+from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
 from jobs_mcp.providers.lytics.vocabulary import ACTIVE_STATUSES, LOG_HINTS, NAME, status_class
 from jobs_mcp.render import short_time, table
 from jobs_mcp.textsafe import one_line, quote
@@ -245,21 +239,13 @@ def _render_workflows(result: WorkflowListResult) -> str:
 
 def _shape_job_logs(call: Call[JobLogsArgs]) -> JobLogsResult:
     job = Job.model_validate(call.extra["job"]) if isinstance(call.extra.get("job"), dict) else None
-    args = call.args
-    try:
-        digest = digest_logs(
-            call.data or [],
-            now=call.now,
-            job_id=args.job_id,
-            job_status=job.status if job else None,
-            active=bool(job and job.status.strip().lower() in ACTIVE_STATUSES),
-            hints=LOG_HINTS,
-            newest=args.newest,
-            page_size=args.page_size,
-            cursor=args.cursor,
-        )
-    except ValueError as exc:
-        raise ToolError(f"cursor: {exc}. Leave cursor out to start from the first entry.") from None
+    digest = call.log.finish(
+        now=call.now,
+        job_id=call.args.job_id,
+        job_status=job.status if job else None,
+        active=bool(job and job.status.strip().lower() in ACTIVE_STATUSES),
+        hints=LOG_HINTS,
+    )
     return JobLogsResult(sandbox=call.sandbox, job=summarize(job) if job else None, digest=digest)
 
 
@@ -271,13 +257,7 @@ def _render_job_logs(result: JobLogsResult) -> str:
 
 def _shape_account_logs(call: Call[AccountLogsArgs]) -> AccountLogsResult:
     jobs = _jobs(call.extra.get("jobs"))
-    digest = digest_account_logs(
-        call.data or [],
-        now=call.now,
-        job_names={j.id: j.name for j in jobs},
-        job_statuses={j.id: j.status for j in jobs},
-        top=call.args.top,
-    )
+    digest = call.log.finish(job_names={j.id: j.name for j in jobs}, job_statuses={j.id: j.status for j in jobs})
     return AccountLogsResult(sandbox=call.sandbox, digest=digest)
 
 
@@ -394,6 +374,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", tuple(p + "/logs" for p in JOB_PATHS), query=("include_errors",)),
+        log=LogStream(at="data", digester=LogDigester.for_args),
         also={"job": Endpoint("GET", JOB_PATHS)},
         input_model=JobLogsArgs,
         result_model=JobLogsResult,
@@ -410,6 +391,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", ("/v2/job/logs",)),
+        log=LogStream(at="data", digester=AccountDigester.for_args),
         also={"jobs": Endpoint("GET", ("/v2/job",), fixed_query={"show_all": "true"})},
         input_model=AccountLogsArgs,
         result_model=AccountLogsResult,

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from jobs_mcp.digest import digest_logs
+from jobs_mcp.digest import LogDigester
 from jobs_mcp.errors import ApiError
 from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation, stuck_for, usual_times
-from jobs_mcp.providers.wiserows.reads import JOB_PATH, JOBS_PATH, Job, progress_text
+from jobs_mcp.logstream import read_log
+from jobs_mcp.operations import segment
+from jobs_mcp.providers.wiserows.reads import JOB_PATH, JOBS_PATH, LOGS_AT, Job, progress_text
 from jobs_mcp.providers.wiserows.vocabulary import LOG_HINTS, log_entry, ms_time
 from jobs_mcp.render import parse_time
 from jobs_mcp.textsafe import one_line, quote
@@ -36,24 +38,16 @@ async def _top_errors(api: ApiClient, now: datetime, failed: list[Job]) -> dict[
     lines: dict[str, str] = {}
 
     async def one(job: Job) -> None:
+        digester = LogDigester(newest=0)
         try:
-            data = await api.request("GET", JOB_PATH.format(job_id=job.id))
+            await read_log(api, JOB_PATH.format(job_id=segment(job.id)), at=LOGS_AT, digester=digester, entry=log_entry)
         except ApiError as exc:
             lines[job.id] = f"log not readable: {one_line(exc, 100)}"
             return
-        logs = data.get("logs") if isinstance(data, dict) else None
-        digest = digest_logs(
-            (log_entry(e) for e in (logs if isinstance(logs, list) else [])),
-            now=now,
-            job_id=job.id,
-            job_status=job.status,
-            active=False,
-            hints=LOG_HINTS,
-            newest=0,
-        )
-        lines[job.id] = "top errors: " + (
-            ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
-        )
+        digest = digester.finish(now=now, job_id=job.id, job_status=job.status, hints=LOG_HINTS)
+        codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
+        cut = "" if digest.complete else f" (in the {digest.entries:,} entries read before {digest.missing})"
+        lines[job.id] = f"top errors: {codes}{cut}"
 
     async with anyio.create_task_group() as tg:
         for job in failed:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from jobs_mcp.digest import LogDigest, digest_logs, render_digest
-from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, SafeId, StatusClass, ToolResult
+from jobs_mcp.digest import LogDigest, LogDigester, render_digest
+from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
 from jobs_mcp.providers.wiserows.vocabulary import LOG_HINTS, NAME, log_entry, ms_time, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
 from jobs_mcp.textsafe import quote
 
 JOBS_PATH = "/api/v1/jobs"
 JOB_PATH = JOBS_PATH + "/{job_id}"
+LOGS_AT = "data.logs"  # a job's log, inside the job document of the envelope (streamed, never held whole)
 NOT_FOUND = "Job {job_id} was not found. wiserows_list_jobs shows the jobs (filter by status or category)."
 
 # --- argument types --------------------------------------------------------------------------------------
@@ -167,23 +167,10 @@ def _render_jobs(result: JobListResult) -> str:
 
 def _shape_job(call: Call[GetJobArgs]) -> JobResult:
     data = call.data if isinstance(call.data, dict) else {}
-    job = Job.model_validate(data)
-    logs = data.get("logs")
-    args = call.args
-    try:
-        digest = digest_logs(
-            (log_entry(entry) for entry in (logs if isinstance(logs, list) else [])),
-            now=call.now,
-            job_id=job.id,
-            job_status=job.status,
-            active=job.status == "running",
-            hints=LOG_HINTS,
-            newest=args.newest,
-            page_size=args.page_size,
-            cursor=args.cursor,
-        )
-    except ValueError as exc:
-        raise ToolError(f"cursor: {exc}. Leave cursor out to start from the first entry.") from None
+    job = Job.model_validate({"id": call.args.job_id} | data)  # a log cut short may leave the job's fields partial
+    digest = call.log.finish(
+        now=call.now, job_id=job.id, job_status=job.status, active=job.status == "running", hints=LOG_HINTS
+    )
     return JobResult(sandbox=call.sandbox, health=status_class(job.status), job=job, digest=digest)
 
 
@@ -227,6 +214,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", (JOB_PATH,)),
+        log=LogStream(at=LOGS_AT, digester=LogDigester.for_args, entry=log_entry, keep_rest=True),
         input_model=GetJobArgs,
         result_model=JobResult,
         shape=_shape_job,

@@ -1,0 +1,197 @@
+"""Streamed log digests: the same answer as digesting the parsed body, whatever the chunking; a body cut short is
+digested as far as it goes and says so; memory stays flat however long the log is."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tracemalloc
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobs_mcp.account_digest import AccountDigester, digest_account_logs
+from jobs_mcp.config import sandbox_account
+from jobs_mcp.digest import LogDigester, digest_logs
+from jobs_mcp.errors import ApiError
+from jobs_mcp.http import ApiClient
+from jobs_mcp.logstream import read_log
+from jobs_mcp.providers.wiserows.vocabulary import log_entry
+from jobs_mcp.registry import provider
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+timestamps = st.one_of(
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31)).map(
+        lambda d: d.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    ),
+    st.sampled_from(["", "garbage", "2026-03-01T10:00:00+02:00", "2026-03-01T08:00:00"]),
+    st.integers(0, 2_000_000_000_000),  # WiseRows' epoch milliseconds
+    st.none(),
+)
+counter = st.one_of(st.integers(-5, 10**20), st.sampled_from(["12", "x", "", None, True, 1.5]))
+log_entries = st.fixed_dictionaries(
+    {
+        "job_id": st.sampled_from(["a" * 32, "b" * 32, ""]),
+        "level": st.sampled_from(["info", "warn", "warning", "error", "ERROR", None, 3]),
+        "code": st.one_of(st.sampled_from(["UNAUTHORIZED-017", "RATELIMIT-429", "", None]), json_values),
+        "message": st.one_of(st.text(max_size=30), json_values),
+        "timestamp": timestamps,
+        "context": st.one_of(st.none(), st.just("nope"), st.fixed_dictionaries({"added": counter, "removed": counter})),
+    },
+    optional={"extra": json_values},
+)
+logs = st.lists(st.one_of(log_entries, log_entries, json_values), max_size=40)
+
+# How each kind of log tool's answer is laid out, and how it is digested once parsed in full.
+LAYOUTS: dict[str, tuple[str, bool, Callable[[list[Any]], Any]]] = {
+    "envelope": ("data", False, lambda entries: {"data": entries, "status": 200, "message": "success"}),
+    "bare array": ("data", False, lambda entries: entries),
+    "inside a document": (
+        "data.logs",
+        True,
+        lambda entries: {"success": True, "data": {"id": "job_1", "status": "failed", "logs": entries, "n": 1.5}},
+    ),
+}
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, chunks: Iterable[bytes], then: Exception | None) -> None:
+        self.chunks, self.then = chunks, then
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+        if self.then is not None:
+            raise self.then
+
+
+def _client(chunks: Iterable[bytes], then: Exception | None = None) -> ApiClient:
+    """An ApiClient whose platform answers a GET with these chunks (then, optionally, a broken connection)."""
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "application/json"}, stream=_Body(chunks, then))
+
+    return ApiClient(sandbox_account("lytics"), provider("lytics"), transport=httpx.MockTransport(answer))
+
+
+def _split(body: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({min(c, len(body)) for c in cuts} | {0, len(body)})
+    return [body[a:b] for a, b in itertools.pairwise(points) if b > a]
+
+
+async def _streamed(
+    chunks: Iterable[bytes], layout: str, digester: Any, then: Exception | None = None, entry: Any = None
+) -> Any:
+    at, keep_rest, _ = LAYOUTS[layout]
+    api = _client(chunks, then)
+    try:
+        return await read_log(api, "/log", at=at, digester=digester, entry=entry, keep_rest=keep_rest)
+    finally:
+        await api.aclose()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs, st.sampled_from(sorted(LAYOUTS)), st.lists(st.integers(0, 10_000), max_size=6), st.booleans())
+def test_streaming_gives_the_digest_of_the_parsed_body(
+    entries: list[Any], layout: str, cuts: list[int], ascii_only: bool
+) -> None:
+    _, keep_rest, lay_out = LAYOUTS[layout]
+    body = json.dumps(lay_out(entries), ensure_ascii=ascii_only).encode()
+    parsed = json.loads(body, parse_float=Decimal)  # as the stream reads numbers: exactly
+    in_memory = parsed if isinstance(parsed, list) else parsed["data"]["logs"] if keep_rest else parsed["data"]
+    convert = log_entry if keep_rest else None
+    digester = LogDigester(newest=4, page_size=7)
+    rest = anyio.run(_streamed, _split(body, cuts), layout, digester, None, convert)
+    whole = digest_logs(map(convert, in_memory) if convert else in_memory, now=NOW, newest=4, page_size=7)
+    assert digester.finish(now=NOW) == whole
+    if keep_rest:
+        assert rest == json.loads(json.dumps({**parsed, "data": {**parsed["data"], "logs": []}}, default=float))
+    accounts = AccountDigester(top=3)
+    anyio.run(_streamed, _split(body, cuts[::-1]), layout, accounts, None, convert)
+    assert accounts.finish() == digest_account_logs(map(convert, in_memory) if convert else in_memory, top=3)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(log_entries, min_size=1, max_size=30), st.data(), st.booleans())
+def test_a_body_cut_short_is_digested_as_far_as_it_goes(entries: list[Any], data: st.DataObject, dropped: bool) -> None:
+    body = json.dumps(LAYOUTS["envelope"][2](entries)).encode()
+    end = data.draw(st.integers(0, len(body) - 1), label="bytes that arrive")
+    then = httpx.ReadError("connection reset") if dropped else None
+    digester = LogDigester(newest=3)
+    try:
+        anyio.run(_streamed, _split(body[:end], [end // 2]), "envelope", digester, then)
+    except ApiError as exc:
+        assert "before any log entry could be read" in str(exc)
+        assert digester.entries == 0
+        return
+    digest = digester.finish(now=NOW)
+    assert not digest.complete and digest.missing
+    assert ("dropped" in digest.missing) if dropped else (digest.missing == "the answer broke off or is not valid JSON")
+    parsed = json.loads(body, parse_float=Decimal)["data"]
+    expected = digest_logs(parsed[: digest.entries], now=NOW, newest=3)
+    assert digest.model_dump(exclude={"complete", "missing"}) == expected.model_dump(exclude={"complete", "missing"})
+
+
+def test_invalid_json_mid_log_stops_the_digest_there() -> None:
+    body = b'{"data": [{"level": "error", "code": "A"}, {"level": "info"}, {"level": oops}]}'
+    digester = LogDigester()
+    anyio.run(_streamed, [body], "envelope", digester)
+    digest = digester.finish(now=NOW)
+    assert (digest.entries, digest.complete, digest.missing) == (2, False, "the answer broke off or is not valid JSON")
+
+
+def test_an_answer_with_nothing_readable_is_an_error() -> None:
+    with pytest.raises(ApiError, match=r"dropped after 15 bytes \(RemoteProtocolError\) before any log entry"):
+        anyio.run(_streamed, [b'{"data": [{"lev'], "envelope", LogDigester(), httpx.RemoteProtocolError("closed"))
+
+
+def _big_log(entries: int) -> Iterator[bytes]:
+    """A Lytics-shaped answer of ``entries`` entries, made chunk by chunk (never whole in memory)."""
+    yield b'{"data": ['
+    for start in range(0, entries, 1000):
+        yield ",".join(
+            json.dumps(
+                {
+                    "level": "error" if i % 20 == 0 else "info",
+                    "code": f"CODE-{i % 7}" if i % 20 == 0 else "",
+                    "message": f"batch {i} uploaded" + " with a message long enough to matter" * 3,
+                    "timestamp": f"2026-{1 + i // 2_000_000:02d}-01T00:00:00.{i:06d}Z",
+                    "context": {"added": i % 500, "omitted": 1, "removed": 2},
+                }
+            )
+            for i in range(start, min(start + 1000, entries))
+        ).encode() + (b"," if start + 1000 < entries else b"")
+    yield b'], "status": 200}'
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_however_long_the_log() -> None:
+    """100,000 entries (about 27 MB of JSON) are digested in a few MB, about what 10,000 entries need."""
+
+    def peak(entries: int) -> tuple[int, int]:
+        digester = LogDigester(newest=5)
+        tracemalloc.start()
+        try:
+            anyio.run(_streamed, _big_log(entries), "envelope", digester)
+            return tracemalloc.get_traced_memory()[1], digester.entries
+        finally:
+            tracemalloc.stop()
+
+    body = sum(len(chunk) for chunk in _big_log(100_000))
+    small, read_small = peak(10_000)
+    large, read_large = peak(100_000)
+    assert (read_small, read_large) == (10_000, 100_000)
+    assert large < min(body / 4, 1.5 * small), (small, large, body)
