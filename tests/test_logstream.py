@@ -3,12 +3,12 @@ digested as far as it goes and says so; memory stays flat however long the log i
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -22,6 +22,7 @@ from jobs_mcp.config import sandbox_account
 from jobs_mcp.digest import LogDigester, digest_logs
 from jobs_mcp.errors import ApiError
 from jobs_mcp.http import ApiClient
+from jobs_mcp.jsonitems import BrokenJson, JsonItems
 from jobs_mcp.logstream import read_log
 from jobs_mcp.providers.wiserows.vocabulary import log_entry
 from jobs_mcp.registry import provider
@@ -110,7 +111,7 @@ def test_streaming_gives_the_digest_of_the_parsed_body(
 ) -> None:
     _, keep_rest, lay_out = LAYOUTS[layout]
     body = json.dumps(lay_out(entries), ensure_ascii=ascii_only).encode()
-    parsed = json.loads(body, parse_float=Decimal)  # as the stream reads numbers: exactly
+    parsed = json.loads(body)
     in_memory = parsed if isinstance(parsed, list) else parsed["data"]["logs"] if keep_rest else parsed["data"]
     convert = log_entry if keep_rest else None
     digester = LogDigester(newest=4, page_size=7)
@@ -118,7 +119,7 @@ def test_streaming_gives_the_digest_of_the_parsed_body(
     whole = digest_logs(map(convert, in_memory) if convert else in_memory, now=NOW, newest=4, page_size=7)
     assert digester.finish(now=NOW) == whole
     if keep_rest:
-        assert rest == json.loads(json.dumps({**parsed, "data": {**parsed["data"], "logs": []}}, default=float))
+        assert rest == {**parsed, "data": {**parsed["data"], "logs": []}}
     accounts = AccountDigester(top=3)
     anyio.run(_streamed, _split(body, cuts[::-1]), layout, accounts, None, convert)
     assert accounts.finish() == digest_account_logs(map(convert, in_memory) if convert else in_memory, top=3)
@@ -140,7 +141,7 @@ def test_a_body_cut_short_is_digested_as_far_as_it_goes(entries: list[Any], data
     digest = digester.finish(now=NOW)
     assert not digest.complete and digest.missing
     assert ("dropped" in digest.missing) if dropped else (digest.missing == "the answer broke off or is not valid JSON")
-    parsed = json.loads(body, parse_float=Decimal)["data"]
+    parsed = json.loads(body)["data"]
     expected = digest_logs(parsed[: digest.entries], now=NOW, newest=3)
     assert digest.model_dump(exclude={"complete", "missing"}) == expected.model_dump(exclude={"complete", "missing"})
 
@@ -195,3 +196,35 @@ def test_memory_stays_flat_however_long_the_log() -> None:
     large, read_large = peak(100_000)
     assert (read_small, read_large) == (10_000, 100_000)
     assert large < min(body / 4, 1.5 * small), (small, large, body)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "items", "rest"),
+    [
+        ('[12, 345, 6789, {"a": [1, 2]}]', (), [12, 345, 6789, {"a": [1, 2]}], []),
+        ('{"status": 200, "data": [1.5, "x"], "more": {"k": null}}', ("data",), [1.5, "x"], None),
+        ('{"data": {"id": "j", "logs": [true, false]}, "n": 1}', ("data", "logs"), [True, False], None),
+        ('{"data": "not an array"}', ("data",), [], {"data": "not an array"}),
+        ('  "a bare string"  ', ("data",), [], "a bare string"),
+    ],
+)
+def test_items_are_read_whatever_the_chunking(text: str, path: tuple[str, ...], items: list[Any], rest: Any) -> None:
+    body = text.encode()
+    for size in (1, 2, 3, 7, len(body)):
+        parser = JsonItems(functools.partial(next, iter([body[i : i + size] for i in range(0, len(body), size)]), b""))
+        assert list(parser.items(path)) == items, size
+        expected = rest
+        if rest is None:  # the document with its array left empty
+            expected = json.loads(text)
+            inner = expected
+            for key in path[:-1]:
+                inner = inner[key]
+            inner[path[-1]] = []
+        assert parser.rest == expected, size
+
+
+@pytest.mark.parametrize("text", ["[1, 2] [3]", '{"data": [1, 2', '{"data": [1, }', "[1, 2]]", "\xff[1]"])
+def test_what_is_not_one_json_document_is_refused(text: str) -> None:
+    body = text.encode("latin-1")
+    with pytest.raises(BrokenJson):
+        list(JsonItems(functools.partial(next, iter([body[:3], body[3:]]), b"")).items(("data",)))

@@ -294,7 +294,16 @@ class ApprovalPages:
             middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])],
         )
         server = _quiet_server(app)
-        group.start_soon(server.serve, [sock])
+
+        async def serve() -> None:
+            try:
+                await server.serve([sock])
+            finally:  # the lifespan cancels this before uvicorn's own shutdown: close what it listens on
+                for listener in getattr(server, "servers", []):
+                    listener.close()
+                sock.close()
+
+        group.start_soon(serve)
         with anyio.move_on_after(5):
             while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
                 await anyio.sleep(0.01)

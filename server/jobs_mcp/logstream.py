@@ -2,13 +2,8 @@
 memory stays flat however long the log is (a year of a job's log can be hundreds of MB).
 
 The event loop receives the body and hands it, in chunks of ~256 KB through a small bounded buffer, to a worker
-thread where ijson's C parser turns it into entries and the digester's loop consumes them. (ijson's async
-iterator costs about 15% more per entry than its plain one; the thread also keeps the loop free to serve other
-requests between chunks.)
-
-Numbers are read exactly: integers of any size as ints and numbers with a fraction or exponent as ``Decimal``
-(ijson's C parser overflows on 64-bit integers or huge exponents when asked for floats, and a log must never
-become unreadable for one odd number); the digest reads only counters (ints) and text from entries.
+thread where ``jsonitems`` decodes the entries (with the standard library's C decoder) and the digester's loop
+consumes them; the event loop stays free to serve other requests meanwhile. Values are what ``json.loads`` gives.
 
 A body that breaks off (connection lost, read timeout, invalid JSON) leaves the digester with what was read and
 a reason: the digest then says it is incomplete instead of passing a part off as the whole. When nothing at all
@@ -19,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import httpx
-import ijson
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from jobs_mcp.errors import ApiError
+from jobs_mcp.jsonitems import BrokenJson, JsonItems
 from jobs_mcp.operations import Progress
 
 if TYPE_CHECKING:
@@ -36,7 +30,6 @@ if TYPE_CHECKING:
 CHUNK = 256 * 1024  # bytes handed to the parser at a time (fewer thread hops than the network's own chunks)
 BUFFERED = 4  # chunks that may wait for the parser: the most the body ever holds in memory (about 1 MB)
 PROGRESS_EVERY = 8 * 1024 * 1024  # bytes between progress reports
-_WHITESPACE = b" \t\r\n"
 
 
 class Digester(Protocol):
@@ -114,33 +107,16 @@ async def read_log(
 
 
 class _Chunks:
-    """A blocking, file-like view of the chunks the event loop receives, for ijson in the worker thread."""
+    """Blocking reads of the chunks the event loop receives, for the parser in the worker thread."""
 
     def __init__(self, receive: MemoryObjectReceiveStream[bytes]) -> None:
         self._receive = receive
-        self._head = b""
 
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:
-            return b""  # ijson asks for nothing first, to learn whether the file gives bytes or text
-        if self._head:
-            head, self._head = self._head, b""
-            return head
+    def read(self) -> bytes:
         try:
             return anyio.from_thread.run(self._receive.receive)
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             return b""  # the end of the body (or of what arrived of it)
-
-    def first_byte(self) -> bytes:
-        """The body's first non-blank byte (b"" when it is empty), keeping what was read for ``read``."""
-        while True:
-            chunk = self.read()
-            if not chunk:
-                return b""
-            text = chunk.lstrip(_WHITESPACE)
-            if text:
-                self._head = chunk
-                return text[:1]
 
 
 class _Parse:
@@ -152,60 +128,18 @@ class _Parse:
         self.chunks, self.at, self.digester, self.entry, self.keep_rest = chunks, at, digester, entry, keep_rest
         self.rest: Any = None
         self.invalid: str | None = None  # why the body is not a readable document, if it is not
-        self.started = False  # the body was a JSON document whose array was reached
+        self.started = False  # some of the log was read, or the whole document was
 
     def run(self) -> None:
-        first = self.chunks.first_byte()
-        prefix = "item" if first == b"[" or not self.at else f"{self.at}.item"
-        rest = ijson.ObjectBuilder() if self.keep_rest else None
-        items: Iterator[Any]
-        if rest is None:
-            items = ijson.items(self.chunks, prefix)
-        else:
-            items = _items_and_rest(ijson.parse(self.chunks), prefix, rest)
+        parser = JsonItems(self.chunks.read)
+        items: Iterator[Any] = parser.items(tuple(self.at.split(".")) if self.at else ())
         if self.entry is not None:
             items = map(self.entry, items)
         before = self.digester.entries
         try:
             self.digester.feed(items)
-        except ijson.JSONError:  # ijson tells a cut-off body from a malformed one no better than this
-            self.invalid = "the answer broke off or is not valid JSON"
-        self.started = self.digester.entries > before or (first != b"" and self.invalid is None)
-        if rest is not None and hasattr(rest, "value"):
-            self.rest = _plain(rest.value)
-
-
-def _plain(value: Any) -> Any:
-    """A document with its decimal numbers as floats (as ``json.loads`` gives them) for the models it goes to."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _items_and_rest(events: Iterable[tuple[str, str, Any]], prefix: str, rest: Any) -> Iterator[Any]:
-    """The items at ``prefix`` one by one from parse events; every other event builds ``rest`` (the document
-    around the array, the array itself left empty). Python-level per event: for logs inside a document."""
-    item: Any = None
-    depth = 0
-    for path, event, value in events:
-        if item is not None:  # inside an item: until its own container closes
-            item.event(event, value)
-            if event in ("start_map", "start_array"):
-                depth += 1
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-                if not depth:
-                    yield item.value
-                    item = None
-        elif path == prefix:
-            if event in ("start_map", "start_array"):
-                item, depth = ijson.ObjectBuilder(), 1
-                item.event(event, value)
-            else:
-                yield value  # a scalar entry
-        else:
-            rest.event(event, value)
+        except BrokenJson as exc:
+            self.invalid = str(exc)
+        self.started = self.digester.entries > before or self.invalid is None
+        if self.keep_rest:
+            self.rest = parser.rest

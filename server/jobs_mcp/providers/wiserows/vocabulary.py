@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from jobs_mcp.operations import StatusClass
@@ -44,10 +43,10 @@ def version(job: dict[str, Any]) -> Any:
 
 def ms_time(value: Any) -> str | None:
     """Epoch milliseconds as an RFC 3339 time; None when absent or unreadable."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):  # Decimal: a streamed log's number
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        return datetime.fromtimestamp(float(value) / 1000, UTC).isoformat(timespec="milliseconds")
+        return datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="milliseconds")
     except (OverflowError, OSError, ValueError):
         return None
 
