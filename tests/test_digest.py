@@ -12,6 +12,7 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jobs_mcp import account_digest, digest
 from jobs_mcp.account_digest import digest_account_logs, render_account_digest
 from jobs_mcp.digest import (
     CursorError,
@@ -240,3 +241,14 @@ def test_unreadable_entries_are_counted_and_paged() -> None:
     d = digest_logs(log, now=NOW, page_size=10)
     assert d.entries == 3 and d.levels.other == 2
     assert d.page is not None and len(d.page.entries) == 3
+
+
+def test_codes_beyond_the_bound_share_one_group_and_stay_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays bounded however many distinct codes a log holds; no entry goes uncounted."""
+    monkeypatch.setattr(digest, "MAX_CODES", 3)
+    monkeypatch.setattr(account_digest, "MAX_CODES", 3)
+    log = [{"level": "error", "code": f"E-{i}", "job_id": "j", "timestamp": NOW.isoformat()} for i in range(10)]
+    d = digest_logs(log, now=NOW)
+    assert {g.code: g.count for g in d.errors} == {"E-0": 1, "E-1": 1, "E-2": 1, digest.OTHER_CODES: 7}
+    per_job = digest_account_logs(log).top[0]
+    assert sum(c.count for c in per_job.top_codes) == 9 and per_job.errors == 10

@@ -12,7 +12,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from jobs_mcp.digest import COUNTERS, Keys, Levels, Totals, as_utc, counter_value, entry_level, show_token, when_of
+from jobs_mcp.digest import (
+    COUNTERS,
+    MAX_CODES,
+    OTHER_CODES,
+    Keys,
+    Levels,
+    Totals,
+    as_utc,
+    counter_value,
+    entry_level,
+    show_token,
+    slot,
+    when_of,
+)
 from jobs_mcp.render import short_time
 from jobs_mcp.textsafe import one_line, quote
 
@@ -87,14 +100,7 @@ class AccountDigester:
             if not isinstance(entry, Mapping):
                 levels["other"] += 1
                 continue
-            job = self._jobs(entry.get("job_id"))
-            tally = tallies.get(job)
-            if tally is None:
-                if len(tallies) >= MAX_JOBS:
-                    job = OTHER_JOBS
-                    tally = tallies.get(job)
-                if tally is None:
-                    tally = tallies[job] = _JobTally()
+            tally = slot(tallies, self._jobs(entry.get("job_id")), MAX_JOBS, _JobTally, OTHER_JOBS)
             tally.entries += 1
             level = entry_level(entry.get("level"))
             levels[level] += 1
@@ -112,9 +118,10 @@ class AccountDigester:
                     tally.errors += 1
                 else:
                     tally.warnings += 1
-                code = self._codes(entry.get("code"))
-                if code in tally.codes or len(tally.codes) < MAX_JOBS:
-                    tally.codes[code] = tally.codes.get(code, 0) + 1
+                codes, code = tally.codes, self._codes(entry.get("code"))
+                if code not in codes and len(codes) >= MAX_CODES:
+                    code = OTHER_CODES  # bounded like the job digest's codes; the count stays exact
+                codes[code] = codes.get(code, 0) + 1
 
     def finish(
         self, *, job_names: Mapping[str, str] | None = None, job_statuses: Mapping[str, str] | None = None

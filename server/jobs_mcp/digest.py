@@ -22,9 +22,9 @@ import binascii
 import heapq
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -210,6 +210,20 @@ def as_utc(when: datetime | None) -> datetime | None:
     return when.astimezone(UTC) if when is not None else None
 
 
+T = TypeVar("T")
+
+
+def slot(table: dict[str, T], key: str, limit: int, make: Callable[[], T], overflow: str = OTHER_CODES) -> T:
+    """The tally of ``key`` in ``table``, made when new; past ``limit`` keys, new ones share the ``overflow``
+    tally (memory stays bounded, counts stay exact)."""
+    if key not in table and len(table) >= limit:
+        key = overflow
+    found = table.get(key)
+    if found is None:
+        found = table[key] = make()
+    return found
+
+
 def _key(value: Any, limit: int = 64) -> str:
     """A code or job id from the log as a grouping key: one line, bounded; "(none)" when empty."""
     return one_line(value if value not in (None, "") else "", limit) or "(none)"
@@ -366,14 +380,7 @@ class LogDigester:
                         last_success = when
                 if level == "error" or level == "warn":
                     by_code = groups[level]
-                    code = keys(entry.get("code"))
-                    group = by_code.get(code)
-                    if group is None:
-                        if len(by_code) >= MAX_CODES:
-                            code = OTHER_CODES
-                            group = by_code.get(code)
-                        if group is None:
-                            group = by_code[code] = _Group()
+                    group = by_code.get(code := keys(entry.get("code"))) or slot(by_code, code, MAX_CODES, _Group)
                     group.add(when, _message(entry.get("message")))
                 if newest:
                     key = when or _EPOCH
