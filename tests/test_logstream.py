@@ -96,10 +96,10 @@ def _split(body: bytes, cuts: list[int]) -> list[bytes]:
 async def _streamed(
     chunks: Iterable[bytes], layout: str, digester: Any, then: Exception | None = None, entry: Any = None
 ) -> Any:
-    at, keep_rest, _ = LAYOUTS[layout]
+    at, _, _ = LAYOUTS[layout]
     api = _client(chunks, then)
     try:
-        return await read_log(api, "/log", at=at, digester=digester, entry=entry, keep_rest=keep_rest)
+        return await read_log(api, "/log", at=at, digester=digester, entry=entry)
     finally:
         await api.aclose()
 
@@ -109,16 +109,16 @@ async def _streamed(
 def test_streaming_gives_the_digest_of_the_parsed_body(
     entries: list[Any], layout: str, cuts: list[int], ascii_only: bool
 ) -> None:
-    _, keep_rest, lay_out = LAYOUTS[layout]
+    _, in_document, lay_out = LAYOUTS[layout]
     body = json.dumps(lay_out(entries), ensure_ascii=ascii_only).encode()
     parsed = json.loads(body)
-    in_memory = parsed if isinstance(parsed, list) else parsed["data"]["logs"] if keep_rest else parsed["data"]
-    convert = log_entry if keep_rest else None
+    in_memory = parsed if isinstance(parsed, list) else parsed["data"]["logs"] if in_document else parsed["data"]
+    convert = log_entry if in_document else None
     digester = LogDigester(newest=4, page_size=7)
     rest = anyio.run(_streamed, _split(body, cuts), layout, digester, None, convert)
     whole = digest_logs(map(convert, in_memory) if convert else in_memory, now=NOW, newest=4, page_size=7)
     assert digester.finish(now=NOW) == whole
-    if keep_rest:
+    if in_document:
         assert rest == {**parsed, "data": {**parsed["data"], "logs": []}}
     accounts = AccountDigester(top=3)
     anyio.run(_streamed, _split(body, cuts[::-1]), layout, accounts, None, convert)

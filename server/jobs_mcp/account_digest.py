@@ -24,9 +24,8 @@ from jobs_mcp.digest import (
     entry_level,
     show_token,
     slot,
-    when_of,
 )
-from jobs_mcp.render import short_time
+from jobs_mcp.render import short_time, when_of
 from jobs_mcp.textsafe import one_line, quote
 
 MAX_JOBS = 50_000  # jobs tallied one by one; an account's further jobs count together (memory stays bounded)

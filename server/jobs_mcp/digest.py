@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from jobs_mcp.render import age, short_time
+from jobs_mcp.render import age, short_time, when_of
 from jobs_mcp.textsafe import one_line, quote
 
 MESSAGE_LIMIT = 160
@@ -193,17 +193,6 @@ def counter_value(value: Any) -> int:
     if isinstance(value, str) and len(value) <= 30 and value.strip().isdecimal():
         return int(value)
     return 0
-
-
-def when_of(value: Any) -> datetime | None:
-    """An entry's RFC 3339 timestamp as an aware datetime (in its own offset; UTC when it names none), or None."""
-    if value.__class__ is not str or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def as_utc(when: datetime | None) -> datetime | None:

@@ -8,7 +8,7 @@ The report is one shared tool (``data_health_report``), like the gate tools.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
@@ -79,6 +79,41 @@ def stuck_for(since: datetime, now: datetime, typical: timedelta | None) -> str 
         return None
     known = f"usually {age(now - typical, now)}" if typical is not None else "no usual time known"
     return f"for {age(since, now)} ({known})"
+
+
+async def top_log_errors(
+    api: ApiClient,
+    now: datetime,
+    logs: Mapping[str, str],
+    *,
+    at: str,
+    params: Mapping[str, str] | None = None,
+    entry: Callable[[Any], Any] | None = None,
+) -> dict[str, str]:
+    """Job ID -> "top errors: " and the three commonest error codes with their counts, from the whole log at
+    the job's path (``logs``: job ID -> path) streamed as the log tools stream it (``at``, ``entry``: see
+    ``LogStream``); or why the log could not be read. All logs are read at once."""
+    from jobs_mcp.digest import LogDigester
+    from jobs_mcp.logstream import read_log
+
+    lines: dict[str, str] = {}
+
+    async def one(job_id: str, path: str) -> None:
+        digester = LogDigester(newest=0)
+        try:
+            await read_log(api, path, at=at, digester=digester, params=params, entry=entry)
+        except ApiError as exc:
+            lines[job_id] = f"log not readable: {one_line(exc, 100)}"
+            return
+        digest = digester.finish(now=now)
+        codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
+        cut = "" if digest.complete else f" (in the {digest.entries:,} entries read before {digest.missing})"
+        lines[job_id] = f"top errors: {codes}{cut}"
+
+    async with anyio.create_task_group() as tg:
+        for job_id, path in logs.items():
+            tg.start_soon(one, job_id, path)
+    return lines
 
 
 @dataclass(frozen=True)

@@ -50,12 +50,12 @@ async def read_log(
     digester: Digester,
     params: Mapping[str, str] | None = None,
     entry: Callable[[Any], Any] | None = None,
-    keep_rest: bool = False,
     progress: Progress | None = None,
 ) -> Any:
     """GET ``path`` and stream the array at ``at`` (dotted path; "" or a bare-array answer: the top level) into
-    ``digester``, each entry through ``entry`` first. Returns the rest of the document when ``keep_rest`` (the
-    array left empty), else None. An HTTP error status raises the explained ``ApiError``, as any read does."""
+    ``digester``, each entry through ``entry`` first. Returns the rest of the document (the array left empty:
+    the job a log belongs to, or just the envelope). An HTTP error status raises the explained ``ApiError``, as
+    any read does."""
     send, receive = anyio.create_memory_object_stream[bytes](BUFFERED)
     cut: list[str] = []  # why the body stopped short, as the event loop saw it
 
@@ -84,7 +84,7 @@ async def read_log(
                 if pending:  # what arrived before the end (or the break) is digested too
                     await send.send(bytes(pending))
 
-    parse = _Parse(_Chunks(receive), at, digester, entry, keep_rest)
+    parse = _Parse(_Chunks(receive), at, digester, entry)
     request = api.stream(path, params=params, accept="application/json")
     # The streams are closed however this ends (an error status raises before the body is read).
     with send, receive:
@@ -122,10 +122,8 @@ class _Chunks:
 class _Parse:
     """The worker thread's part: parse the body and feed the entries to the digester."""
 
-    def __init__(
-        self, chunks: _Chunks, at: str, digester: Digester, entry: Callable[[Any], Any] | None, keep_rest: bool
-    ) -> None:
-        self.chunks, self.at, self.digester, self.entry, self.keep_rest = chunks, at, digester, entry, keep_rest
+    def __init__(self, chunks: _Chunks, at: str, digester: Digester, entry: Callable[[Any], Any] | None) -> None:
+        self.chunks, self.at, self.digester, self.entry = chunks, at, digester, entry
         self.rest: Any = None
         self.invalid: str | None = None  # why the body is not a readable document, if it is not
         self.started = False  # some of the log was read, or the whole document was
@@ -141,5 +139,4 @@ class _Parse:
         except BrokenJson as exc:
             self.invalid = str(exc)
         self.started = self.digester.entries > before or self.invalid is None
-        if self.keep_rest:
-            self.rest = parser.rest
+        self.rest = parser.rest

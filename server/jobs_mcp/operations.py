@@ -114,12 +114,12 @@ class LogStream:
     ``at`` is the path of the entries' array in the answer ("data" for ``{"data": [...]}``, "data.logs" for a
     job document holding its log; an answer that is a bare array is read as well); ``digester`` makes the digest
     for the call's arguments (``LogDigester.for_args``); ``entry`` turns one raw entry into the digest's common
-    form; ``keep_rest`` keeps the rest of the document (the job the log belongs to) as the call's ``data``."""
+    form. The rest of the document (the job the log belongs to, or just the envelope) becomes the call's
+    ``data``."""
 
     at: str
     digester: Callable[[Any], Any]
     entry: Callable[[Any], Any] | None = None
-    keep_rest: bool = False
 
 
 def lazy(*targets: str) -> Callable[..., Any]:

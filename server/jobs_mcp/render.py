@@ -12,15 +12,22 @@ from datetime import UTC, datetime
 from jobs_mcp.textsafe import cell
 
 
-def parse_time(value: object) -> datetime | None:
-    """An RFC 3339 timestamp as an aware UTC datetime, or None when it is missing or unreadable."""
+def when_of(value: object) -> datetime | None:
+    """An RFC 3339 timestamp as an aware datetime in its own offset (UTC when it names none), or None when it is
+    missing or unreadable. The log digests compare these as they come (no conversion per entry)."""
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def parse_time(value: object) -> datetime | None:
+    """An RFC 3339 timestamp as an aware UTC datetime, or None when it is missing or unreadable."""
+    when = when_of(value)
+    return when.astimezone(UTC) if when is not None else None
 
 
 def short_time(value: object) -> str:

@@ -179,10 +179,9 @@ class Runtime:
                 from jobs_mcp.logstream import read_log  # the streaming parser loads with the first log read
 
                 rest = await read_log(
-                    api, path, at=log.at, digester=call.log, params=params, entry=log.entry,
-                    keep_rest=log.keep_rest, progress=progress,
-                )  # fmt: skip
-                call.data = api.provider.wire.unwrap(rest) if log.keep_rest else None
+                    api, path, at=log.at, digester=call.log, params=params, entry=log.entry, progress=progress
+                )
+                call.data = api.provider.wire.unwrap(rest)
                 return
             answer = await api.fetch(endpoint.method, path, params=params, body=endpoint.body_for(args))
             if key == "":

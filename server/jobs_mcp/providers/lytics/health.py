@@ -9,13 +9,10 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs_mcp.digest import LogDigester
-from jobs_mcp.errors import ApiError
-from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation
-from jobs_mcp.logstream import read_log
+from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation, top_log_errors
 from jobs_mcp.operations import Endpoint, Operation, ToolResult
 from jobs_mcp.providers.lytics.reads import Job, NoArgs
-from jobs_mcp.providers.lytics.vocabulary import LOG_HINTS, NAME, status_class
+from jobs_mcp.providers.lytics.vocabulary import NAME, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
 from jobs_mcp.textsafe import one_line, quote
 
@@ -164,27 +161,9 @@ def _silence(last: datetime | None, now: datetime) -> str:
 
 
 async def _failing_details(api: ApiClient, now: datetime, failing: list[Job]) -> list[str]:
-    lines: dict[str, str] = {}
-
-    async def one(job: Job) -> None:
-        head = f"{job.status}: {quote(job.name, 60)} ({job.id})"
-        digester = LogDigester(newest=0)
-        try:
-            await read_log(
-                api, f"/v2/job/{job.id}/logs", at="data", digester=digester, params={"include_errors": "true"}
-            )
-        except ApiError as exc:
-            lines[job.id] = f"{head}; log not readable: {one_line(exc, 100)}"
-            return
-        digest = digester.finish(now=now, job_id=job.id, job_status=job.status, hints=LOG_HINTS)
-        codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
-        cut = "" if digest.complete else f" (in the {digest.entries:,} entries read before {digest.missing})"
-        lines[job.id] = f"{head}; top errors: {codes}{cut}"
-
-    async with anyio.create_task_group() as tg:
-        for job in failing:
-            tg.start_soon(one, job)
-    return [lines[j.id] for j in failing]
+    paths = {job.id: f"/v2/job/{job.id}/logs" for job in failing}
+    errors = await top_log_errors(api, now, paths, at="data", params={"include_errors": "true"})
+    return [f"{job.status}: {quote(job.name, 60)} ({job.id}); {errors[job.id]}" for job in failing]
 
 
 async def check_schema(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:

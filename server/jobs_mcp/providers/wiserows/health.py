@@ -11,15 +11,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import anyio
-
-from jobs_mcp.digest import LogDigester
-from jobs_mcp.errors import ApiError
-from jobs_mcp.health import CheckResult, CheckStatus, HealthCheck, Recommendation, stuck_for, usual_times
-from jobs_mcp.logstream import read_log
+from jobs_mcp.health import (
+    CheckResult,
+    CheckStatus,
+    HealthCheck,
+    Recommendation,
+    stuck_for,
+    top_log_errors,
+    usual_times,
+)
 from jobs_mcp.operations import segment
 from jobs_mcp.providers.wiserows.reads import JOB_PATH, JOBS_PATH, LOGS_AT, Job, progress_text
-from jobs_mcp.providers.wiserows.vocabulary import LOG_HINTS, log_entry, ms_time
+from jobs_mcp.providers.wiserows.vocabulary import log_entry, ms_time
 from jobs_mcp.render import parse_time
 from jobs_mcp.textsafe import one_line, quote
 
@@ -34,27 +37,6 @@ def _at(ms: int | None) -> datetime | None:
     return parse_time(ms_time(ms))
 
 
-async def _top_errors(api: ApiClient, now: datetime, failed: list[Job]) -> dict[str, str]:
-    lines: dict[str, str] = {}
-
-    async def one(job: Job) -> None:
-        digester = LogDigester(newest=0)
-        try:
-            await read_log(api, JOB_PATH.format(job_id=segment(job.id)), at=LOGS_AT, digester=digester, entry=log_entry)
-        except ApiError as exc:
-            lines[job.id] = f"log not readable: {one_line(exc, 100)}"
-            return
-        digest = digester.finish(now=now, job_id=job.id, job_status=job.status, hints=LOG_HINTS)
-        codes = ", ".join(f"{g.code} ×{g.count:,}" for g in digest.errors[:3]) or "no error entries"
-        cut = "" if digest.complete else f" (in the {digest.entries:,} entries read before {digest.missing})"
-        lines[job.id] = f"top errors: {codes}{cut}"
-
-    async with anyio.create_task_group() as tg:
-        for job in failed:
-            tg.start_soon(one, job)
-    return lines
-
-
 async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) -> CheckResult:
     data = await api.request("GET", JOBS_PATH, params={"limit": "100"})
     jobs = [Job.model_validate(j) for j in data or [] if isinstance(j, dict) and "id" in j]
@@ -62,7 +44,8 @@ async def check_jobs(api: ApiClient, now: datetime, recs: list[Recommendation]) 
     failed = [
         j for j in jobs if j.status == "failed" and (_at(j.completedAt) or _at(j.createdAt) or now) >= now - WINDOW
     ]
-    errors = await _top_errors(api, now, failed[:DIGESTED_JOBS])
+    paths = {job.id: JOB_PATH.format(job_id=segment(job.id)) for job in failed[:DIGESTED_JOBS]}
+    errors = await top_log_errors(api, now, paths, at=LOGS_AT, entry=log_entry)
     details: list[str] = []
     for job in failed[:DIGESTED_JOBS]:
         details.append(

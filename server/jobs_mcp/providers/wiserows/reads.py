@@ -214,7 +214,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", (JOB_PATH,)),
-        log=LogStream(at=LOGS_AT, digester=LogDigester.for_args, entry=log_entry, keep_rest=True),
+        log=LogStream(at=LOGS_AT, digester=LogDigester.for_args, entry=log_entry),
         input_model=GetJobArgs,
         result_model=JobResult,
         shape=_shape_job,
