@@ -228,3 +228,53 @@ def test_what_is_not_one_json_document_is_refused(text: str) -> None:
     body = text.encode("latin-1")
     with pytest.raises(BrokenJson):
         list(JsonItems(functools.partial(next, iter([body[:3], body[3:]]), b"")).items(("data",)))
+
+
+# Values where decoders part ways: NaN and infinities, integers past 64 bits, floats near the limits, strings that
+# hold the separator between items or a lone surrogate, deep nesting.
+awkward_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats()
+    | st.sampled_from([5e-324, 1.7976931348623157e308, -0.0, 2**64, -(2**63) - 1])
+    | st.text(max_size=8)
+    | st.sampled_from(["}, {", "},{", '"}, {"x": 1}', "\\", "\ud800", "\u2028"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """A JSON document with an array of items at "data" (or that is the array), in one of several layouts, at
+    times with one character changed (so often not JSON any more)."""
+    items = draw(st.lists(st.one_of(st.dictionaries(st.text(max_size=6), awkward_values, max_size=4), awkward_values)))
+    doc: Any = draw(st.sampled_from([{"data": items, "n": 1}, items, {"status": 200, "data": items}]))
+    layout = {
+        "indent": draw(st.sampled_from([None, 0, 2])),
+        "separators": draw(st.sampled_from([None, (",", ":"), (", ", ": ")])),
+    }
+    text = json.dumps(doc, ensure_ascii=draw(st.booleans()), **layout)
+    if not text.isascii() and "\ud800" in text:  # a lone surrogate is not UTF-8: written as an escape
+        text = json.dumps(doc, **layout)
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(["", ",", "]", "}", '"', "{", ":", "x", "1", "\\"])) + text[at + 1 :]
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(), st.lists(st.integers(0, 100_000), max_size=8))
+def test_items_are_what_json_loads_gives_or_the_document_is_refused(text: str, cuts: list[int]) -> None:
+    body = text.encode()
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        with pytest.raises(BrokenJson):
+            list(JsonItems(functools.partial(next, iter(_split(body, cuts)), b"")).items(("data",)))
+        return
+    expected = parsed if isinstance(parsed, list) else parsed.get("data") if isinstance(parsed, dict) else None
+    items = list(JsonItems(functools.partial(next, iter(_split(body, cuts)), b"")).items(("data",)))
+    # compared as JSON text: 1 and 1.0 and True differ there, NaN equals NaN, -0.0 is not 0.0
+    assert json.dumps(items) == json.dumps(expected if isinstance(expected, list) else [])

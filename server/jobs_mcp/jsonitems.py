@@ -1,10 +1,19 @@
 """The items of one JSON array inside a document that arrives in chunks, decoded one at a time.
 
-Each item (and each value around the array) is decoded by the standard library's C decoder
-(``JSONDecoder.raw_decode``): the same parser and the same values as ``json.loads``, at its speed. This module
-only walks the few characters between values (``{``, ``"key":``, ``,``, ``]``) down the path to the array, so
-memory holds one chunk and the item being decoded, never the document. Measured on a 1,000,000-entry log: ijson's
-C backend took 1.4x the time of ``json.loads``; this takes about 1.05x.
+This module only walks the few characters between values (``{``, ``"key":``, ``,``, ``]``) down the path to the
+array; the values themselves are decoded by C decoders, so memory holds one chunk and the items being decoded,
+never the document, and the values are exactly those ``json.loads`` gives:
+
+- a run of whole items in a chunk is decoded in one call to msgspec's decoder (about twice the speed of
+  ``json.loads``). The run ends where the separator between items last occurs in the chunk; that place could be
+  inside a string or a nested value, but then the run is not a valid array and the decoder refuses it, so a run
+  it accepts is exactly whole items. Where msgspec would refuse what ``json.loads`` accepts (NaN, a number out of
+  range, a lone surrogate), or the separator is irregular, the same text goes the second way:
+- the standard library's C decoder (``JSONDecoder.raw_decode``) one item at a time, which is also how an item cut
+  in two by a chunk's end, and every value around the array, are read.
+
+Measured on a 1,000,000-entry log: ijson's C backend took 1.4x the time of ``json.loads``; the second way alone
+about 1.0x; with runs in msgspec about 0.5x.
 """
 
 from __future__ import annotations
@@ -15,12 +24,15 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import msgspec
+
 MAX_VALUE = 16 * 1024 * 1024  # characters one value may span before the document counts as malformed
 _BLANK = re.compile(r"[ \t\n\r]*")
 _NUMBER_GOES_ON = re.compile(r"[0-9.eE+-]*")  # what follows a value read to the end of the text: "12" of "12.5"?
 _decoder = json.JSONDecoder()
 _decode = _decoder.raw_decode
 _scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]  # (C, no blanks)
+_decode_run = msgspec.json.Decoder().decode
 
 
 class BrokenJson(ValueError):
@@ -37,6 +49,7 @@ class JsonItems:
         self._text = ""
         self._at = 0
         self._ended = False
+        self._separator = ""  # what stands between two items, with the end of one and the start of the next
         self.rest: Any = None
 
     def items(self, path: tuple[str, ...]) -> Iterator[Any]:
@@ -95,8 +108,23 @@ class JsonItems:
             return
 
     def _run_of_items(self) -> Iterator[Any]:
-        """The fast path: items followed by a comma within the text read so far, decoded one after another
-        with no other work in between; stops before the last item of the text (it may go on in the next chunk)."""
+        """The fast paths: the whole items within the text read so far, stopping before the last item of the text
+        (it may go on in the next chunk). First as one run decoded at once, then one by one."""
+        text, at, separator = self._text, self._at, self._separator
+        cut = text.rfind(separator, at) if separator else -1
+        if cut > at:
+            try:
+                run = _decode_run("[" + text[at : cut + 1] + "]")
+            except msgspec.DecodeError:
+                pass  # not a run of whole items after all (or not JSON as json.loads reads it): one by one
+            else:
+                self._at = cut + len(separator) - 1
+                yield from run
+        yield from self._one_by_one()
+
+    def _one_by_one(self) -> Iterator[Any]:
+        """Items followed by a comma within the text, decoded one after another with no other work in between;
+        remembers what separates them, for the next run."""
         text, at, blank = self._text, self._at, _BLANK.match
         try:
             while True:
@@ -105,9 +133,10 @@ class JsonItems:
                     return
                 at = blank(text, end + 1).end()  # type: ignore[union-attr]  # (always matches)
                 self._at = at
+                self._separator = text[end - 1 : at + 1]
                 yield value
-        except (StopIteration, json.JSONDecodeError):
-            return  # cut at the chunk's end, or not JSON
+        except (StopIteration, ValueError):
+            return  # cut at the chunk's end, or not JSON (ValueError: also a number json.loads will not convert)
 
     # --- the text ---
 
@@ -147,7 +176,7 @@ class JsonItems:
         while True:
             try:
                 value, end = _decode(self._text, self._at)
-            except json.JSONDecodeError:
+            except ValueError:  # not JSON, or a number too long for json.loads
                 end = -1
             if end >= 0 and (self._ended or not _NUMBER_GOES_ON.fullmatch(self._text, end)):
                 self._at = end
