@@ -3,6 +3,7 @@ refused and explained, scope 403s naming the scope, and the plain-text rate limi
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from jobs_mcp.app import build_server
 from jobs_mcp.config import Account
 from jobs_mcp.errors import ApiError
 from jobs_mcp.providers.strait.seed import (
+    DEAD_LETTER_RUN_ID,
     DISABLED_JOB_ID,
     HEALTHY_JOB_ID,
     MANUAL_JOB_ID,
@@ -20,6 +22,8 @@ from jobs_mcp.providers.strait.seed import (
     PAUSED_JOB_ID,
     PROJECT_ID,
     READ_ONLY_TOKEN,
+    parse_stamp,
+    stamp,
 )
 from jobs_mcp.runtime import Runtime
 from support import FAST, Sandbox, text_of
@@ -123,3 +127,35 @@ async def test_the_plain_text_rate_limit_reads_as_a_rate_limit() -> None:
     text = str(limited.value)
     assert limited.value.status == 429 and "rate limiting" in text and "after 60 s" in text
     assert "JSON" not in text
+
+
+async def test_a_long_runs_digest_has_its_failure_and_says_the_rest_is_missing() -> None:
+    """Strait pages a run's events only back in time, so a run with more than a page of them cannot be read
+    whole: the digest holds the oldest page and the oldest error events (the failure at the end), and says so."""
+    sandbox = Sandbox(provider="strait")
+    store = sandbox.app.state.store
+    events = store.all("event", parent=DEAD_LETTER_RUN_ID)
+    oldest = min(parse_stamp(e["created_at"]) for e in events)
+    chatter = [
+        {
+            **events[0],
+            "id": f"evt_chatter_{i:03}",
+            "type": "log",
+            "level": "info",
+            "message": f"row batch {i} sent",
+            "created_at": stamp(oldest - timedelta(seconds=300 - i)),
+        }
+        for i in range(150)
+    ]
+    async with Client(sandbox.server) as client:
+        short = await client.call_tool("strait_get_run", {"run_id": DEAD_LETTER_RUN_ID})
+        store.put_many("event", [(e["id"], DEAD_LETTER_RUN_ID, e) for e in chatter])
+        long = await client.call_tool("strait_get_run", {"run_id": DEAD_LETTER_RUN_ID})
+    whole, part = short.structured_content["events"], long.structured_content["events"]  # type: ignore[index]
+    assert whole["complete"] and "INCOMPLETE" not in text_of(short)
+    errors = sum(g["count"] for g in whole["errors"])
+    assert errors >= 3 and not part["complete"]
+    assert part["entries"] == 100 + errors  # the oldest page (all chatter) and every error event
+    assert sum(g["count"] for g in part["errors"]) == errors
+    assert "oldest 100 events" in part["missing"] and "endpoint returned 503" in text_of(long)
+    assert f"INCOMPLETE: only {part['entries']:,} entries were read" in text_of(long)

@@ -450,10 +450,13 @@ def digest_logs(
     stale_after: timedelta = timedelta(hours=1),
     page_size: int = 0,
     cursor: str | None = None,
+    missing: str | None = None,  # why these entries are not the whole log, when they are not
 ) -> LogDigest:
     """The digest of a log already in memory (what a ``LogDigester`` gives when fed the same entries)."""
     digester = LogDigester(newest=newest, page_size=page_size, cursor=cursor)
     digester.feed(entries)
+    if missing:
+        digester.stop(missing)
     return digester.finish(
         now=now, job_id=job_id, job_status=job_status, active=active, hints=hints, stale_after=stale_after
     )

@@ -189,6 +189,7 @@ class Call(Generic[In]):
     data: Any = None  # the main endpoint's payload
     next_cursor: str | None = None  # the main endpoint's next page, when it has one
     extra: dict[str, Any] = field(default_factory=dict)  # payloads of the `also` endpoints, by key
+    extra_next: dict[str, str] = field(default_factory=dict)  # next-page cursors of the `also` answers that have more
     log: Any = None  # the digester the main answer's log was streamed into (operations with a LogStream)
     progress: Progress | None = None  # reports progress to the client
 

@@ -188,6 +188,8 @@ class Runtime:
                 call.data, call.next_cursor = answer.payload, answer.next_cursor
             else:
                 call.extra[key] = answer.payload
+                if answer.next_cursor:
+                    call.extra_next[key] = answer.next_cursor
 
         try:
             async with anyio.create_task_group() as tg:

@@ -39,6 +39,8 @@ VERSION_NOT_FOUND = (
     "Job {job_id} or its version {version_id} was not found. strait_list_job_versions shows the job's versions."
 )
 EVENT_PAGE = 100
+EVENTS_PATH = "/v1/runs/{run_id}/events"
+ERROR_EVENTS = {"error_events": {"type": "error"}, "error_lines": {"level": "error"}}  # read beside a run's events
 RUN_PAGES = 10  # pages of 100 runs read at most when filtering on a job
 
 
@@ -350,14 +352,37 @@ def _event_entry(event: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _run_events(call: Call[RunArgs]) -> tuple[list[dict[str, Any]], str | None]:
+    """The run's events as far as Strait lets them be read, and why the rest is missing (None: all were read).
+
+    Strait lists a run's events oldest first, and its cursor asks for events *older* than the page's last: past
+    the first page nothing newer can be reached. So a long run is read as its oldest page plus the oldest page of
+    its error events and of its error-level lines (the failure is usually near the end), and the digest says it
+    is not the whole log."""
+    events = _items(call.extra.get("events"))
+    if "events" not in call.extra_next:
+        return events, None
+    seen = {event.get("id") for event in events}
+    for key in ERROR_EVENTS:
+        fresh = [event for event in _items(call.extra.get(key)) if event.get("id") not in seen]
+        seen.update(event.get("id") for event in fresh)
+        events += fresh
+    more = ", of which there are more" if any(key in call.extra_next for key in ERROR_EVENTS) else ""
+    return events, (
+        f"Strait lists a run's events oldest first and pages only back in time, so its oldest {EVENT_PAGE} events "
+        f"and its oldest {EVENT_PAGE} errors{more} were read"
+    )
+
+
 def _shape_run(call: Call[RunArgs]) -> RunResult:
     run = call.data if isinstance(call.data, dict) else {}
     status = str(run.get("status", "unknown"))
     digest = None
     if status_class(status) == "failed":
-        events = [_event_entry(e, run) for e in _items(call.extra.get("events"))]
+        events, missing = _run_events(call)
         digest = digest_logs(
-            events,
+            (_event_entry(event, run) for event in events),
+            missing=missing,
             now=call.now,
             job_id=str(run.get("job_id") or ""),
             job_status=status,
@@ -399,7 +424,13 @@ RUN_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", ("/v1/runs/{run_id}",)),
-        also={"events": Endpoint("GET", ("/v1/runs/{run_id}/events",), fixed_query={"limit": str(EVENT_PAGE)})},
+        also={
+            "events": Endpoint("GET", (EVENTS_PATH,), fixed_query={"limit": str(EVENT_PAGE)}),
+            **{
+                key: Endpoint("GET", (EVENTS_PATH,), fixed_query={"limit": str(EVENT_PAGE)} | query)
+                for key, query in ERROR_EVENTS.items()
+            },
+        },
         input_model=RunArgs,
         result_model=RunResult,
         shape=_shape_run,
