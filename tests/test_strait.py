@@ -149,8 +149,10 @@ async def test_a_long_runs_digest_has_its_failure_and_says_the_rest_is_missing()
     ]
     async with Client(sandbox.server) as client:
         short = await client.call_tool("strait_get_run", {"run_id": DEAD_LETTER_RUN_ID})
+        assert sandbox.hits("GET", "/v1/runs/*/events") == 1  # one page holds them all: nothing more is read
         store.put_many("event", [(e["id"], DEAD_LETTER_RUN_ID, e) for e in chatter])
         long = await client.call_tool("strait_get_run", {"run_id": DEAD_LETTER_RUN_ID})
+        assert sandbox.hits("GET", "/v1/runs/*/events") == 1 + 3  # the page, then the error events and lines
     whole, part = short.structured_content["events"], long.structured_content["events"]  # type: ignore[index]
     assert whole["complete"] and "INCOMPLETE" not in text_of(short)
     errors = sum(g["count"] for g in whole["errors"])

@@ -69,9 +69,7 @@ class JsonItems:
     # --- the walk between values ---
 
     def _object(self, path: tuple[str, ...], into: dict[str, Any]) -> Iterator[Any]:
-        self._take("{")
-        if self._peek() == "}":
-            self._take("}")
+        if not self._opens("{", "}"):
             return
         while True:
             key = self._value()
@@ -87,25 +85,33 @@ class JsonItems:
                 yield from self._array()
             else:
                 into[key] = self._value()
-            if self._peek() == ",":
-                self._take(",")
-                continue
-            self._take("}")
-            return
+            if not self._goes_on("}"):
+                return
 
     def _array(self) -> Iterator[Any]:
-        self._take("[")
-        if self._peek() == "]":
-            self._take("]")
+        if not self._opens("[", "]"):
             return
         while True:
             yield from self._run_of_items()
             yield self._value()  # the item at a chunk's end (or one that is not JSON): decoded with care
-            if self._peek() == ",":
-                self._take(",")
-                continue
-            self._take("]")
-            return
+            if not self._goes_on("]"):
+                return
+
+    def _opens(self, opening: str, closing: str) -> bool:
+        """Take an object's or array's opening bracket; False when it is empty (its closing one taken too)."""
+        self._take(opening)
+        if self._peek() == closing:
+            self._take(closing)
+            return False
+        return True
+
+    def _goes_on(self, closing: str) -> bool:
+        """After a member: True at a comma (another follows), else the closing bracket is taken."""
+        if self._peek() == ",":
+            self._take(",")
+            return True
+        self._take(closing)
+        return False
 
     def _run_of_items(self) -> Iterator[Any]:
         """The fast paths: the whole items within the text read so far, stopping before the last item of the text

@@ -207,6 +207,8 @@ class Operation(Generic[In, R]):
     shape: Callable[[Call[In]], R] | None = None  # reads: payload -> result (writes go through the gate)
     render: Callable[[R], str] | None = None  # reads: result -> text
     also: Mapping[str, Endpoint] = field(default_factory=dict)  # read concurrently with the main call
+    # further companions, chosen from those first answers (read only when an answer calls for them)
+    then_also: Callable[[Call[In]], Mapping[str, Endpoint]] | None = None
     check: Callable[[Call[In]], Awaitable[None]] | None = None  # pre-flight validation (may use cached reads)
     not_found: str = "Not found (HTTP 404)."  # str.format()-ed with the arguments
     destructive: bool = False

@@ -161,7 +161,8 @@ class Runtime:
         account: str | None,
         progress: Progress | None = None,
     ) -> ToolResult:
-        """Run a read operation: pre-flight check, then the main call and its companions concurrently."""
+        """Run a read operation: pre-flight check, then the main call and its companions concurrently (then any
+        companions those answers call for)."""
         call = await self.checked_call(op, args, self.client(op.provider, account), progress)
         api = call.api
         if op.run is not None:
@@ -196,6 +197,10 @@ class Runtime:
                 tg.start_soon(fetch, "", op.endpoint)
                 for key, endpoint in op.also.items():
                     tg.start_soon(fetch, key, endpoint)
+            if op.then_also is not None:
+                async with anyio.create_task_group() as tg:
+                    for key, endpoint in op.then_also(call).items():
+                        tg.start_soon(fetch, key, endpoint)
         except* ApiError as group:
             raise self._explain(op, args, group.exceptions[0]) from None  # type: ignore[arg-type]
         assert op.shape is not None, f"{op.name} has no shape"

@@ -39,8 +39,11 @@ VERSION_NOT_FOUND = (
     "Job {job_id} or its version {version_id} was not found. strait_list_job_versions shows the job's versions."
 )
 EVENT_PAGE = 100
-EVENTS_PATH = "/v1/runs/{run_id}/events"
-ERROR_EVENTS = {"error_events": {"type": "error"}, "error_lines": {"level": "error"}}  # read beside a run's events
+EVENTS = Endpoint("GET", ("/v1/runs/{run_id}/events",), fixed_query={"limit": str(EVENT_PAGE)})
+ERROR_EVENTS = {  # a run's oldest error events and error-level lines, for a failed run with more than a page
+    key: Endpoint("GET", EVENTS.paths, fixed_query={**EVENTS.fixed_query, **query})
+    for key, query in {"error_events": {"type": "error"}, "error_lines": {"level": "error"}}.items()
+}
 RUN_PAGES = 10  # pages of 100 runs read at most when filtering on a job
 
 
@@ -356,9 +359,9 @@ def _run_events(call: Call[RunArgs]) -> tuple[list[dict[str, Any]], str | None]:
     """The run's events as far as Strait lets them be read, and why the rest is missing (None: all were read).
 
     Strait lists a run's events oldest first, and its cursor asks for events *older* than the page's last: past
-    the first page nothing newer can be reached. So a long run is read as its oldest page plus the oldest page of
-    its error events and of its error-level lines (the failure is usually near the end), and the digest says it
-    is not the whole log."""
+    the first page nothing newer can be reached. So a long failed run is read as its oldest page plus the oldest
+    page of its error events and of its error-level lines (``_long_failed_run``; the failure is usually near the
+    end), and the digest says it is not the whole log."""
     events = _items(call.extra.get("events"))
     if "events" not in call.extra_next:
         return events, None
@@ -374,9 +377,20 @@ def _run_events(call: Call[RunArgs]) -> tuple[list[dict[str, Any]], str | None]:
     )
 
 
-def _shape_run(call: Call[RunArgs]) -> RunResult:
+def _run_of(call: Call[RunArgs]) -> tuple[dict[str, Any], str]:
+    """The run read, and its status."""
     run = call.data if isinstance(call.data, dict) else {}
-    status = str(run.get("status", "unknown"))
+    return run, str(run.get("status", "unknown"))
+
+
+def _long_failed_run(call: Call[RunArgs]) -> dict[str, Endpoint]:
+    """The error events to read as well: those of a failed run whose events go on past the first page."""
+    failed = status_class(_run_of(call)[1]) == "failed"
+    return ERROR_EVENTS if failed and "events" in call.extra_next else {}
+
+
+def _shape_run(call: Call[RunArgs]) -> RunResult:
+    run, status = _run_of(call)
     digest = None
     if status_class(status) == "failed":
         events, missing = _run_events(call)
@@ -424,13 +438,8 @@ RUN_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         provider=NAME,
         kind="read",
         endpoint=Endpoint("GET", ("/v1/runs/{run_id}",)),
-        also={
-            "events": Endpoint("GET", (EVENTS_PATH,), fixed_query={"limit": str(EVENT_PAGE)}),
-            **{
-                key: Endpoint("GET", (EVENTS_PATH,), fixed_query={"limit": str(EVENT_PAGE)} | query)
-                for key, query in ERROR_EVENTS.items()
-            },
-        },
+        also={"events": EVENTS},
+        then_also=_long_failed_run,
         input_model=RunArgs,
         result_model=RunResult,
         shape=_shape_run,
