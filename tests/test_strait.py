@@ -21,6 +21,7 @@ from jobs_mcp.providers.strait.seed import (
     NO_TRIGGER_TOKEN,
     PAUSED_JOB_ID,
     PROJECT_ID,
+    QUEUED_RUN_ID,
     READ_ONLY_TOKEN,
     parse_stamp,
     stamp,
@@ -161,3 +162,18 @@ async def test_a_long_runs_digest_has_its_failure_and_says_the_rest_is_missing()
     assert sum(g["count"] for g in part["errors"]) == errors
     assert "oldest 100 events" in part["missing"] and "endpoint returned 503" in text_of(long)
     assert f"INCOMPLETE: only {part['entries']:,} entries were read" in text_of(long)
+
+
+async def test_a_cancel_is_caught_when_the_run_finished_while_the_person_decided() -> None:
+    """The stale check is the action's own: a cancel's target is a run, whose status (not a job's flags) decides.
+    Here the run ends (cancelled through a second proposal) while the first proposal waits."""
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        first = await client.call_tool("strait_cancel_run", {"run_id": QUEUED_RUN_ID})
+        assert not first.is_error and first.structured_content is not None, text_of(first)
+        await propose_and_confirm(client, "strait_cancel_run", {"run_id": QUEUED_RUN_ID})
+        done = await client.call_tool(
+            "confirm_action", {"confirmation_id": first.structured_content["confirmation_id"]}
+        )
+    assert done.is_error and "nothing was sent" in text_of(done) and "already finished" in text_of(done), text_of(done)
+    assert sandbox.hits("DELETE") == 1

@@ -69,6 +69,7 @@ def instructions(settings: Settings) -> str:
 
 
 def _gate_tool(fn: Any, title: str, hints: ToolAnnotations, result: type[ToolResult]) -> Tool:
+    hints = hints.model_copy(update={"title": title})
     tool = Tool.from_function(fn, title=title, annotations=hints, structured_output=False)
     return finish_tool(tool, result)  # strict like every other tool: unknown arguments are refused
 

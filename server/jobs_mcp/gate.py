@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest, nonce_of
 from jobs_mcp.errors import ApiError
-from jobs_mcp.operations import Endpoint, Operation, OperationInput, ToolResult
+from jobs_mcp.operations import Change, Operation, OperationInput, Plan, Risk, ToolResult, WriteSpec
 from jobs_mcp.state import Record, StateStore
 from jobs_mcp.state.memory import MemoryStore
 from jobs_mcp.textsafe import one_line
@@ -39,39 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RiskLevel = Literal["low", "medium", "high"]
 LOOKUPS, LOOKUP_PAUSE = 3, 0.5  # looking for a write whose answer was lost: how often, how far apart (s)
 BODY_SHOWN = 600  # characters of a request body shown inline; a larger body is named by size and hash
 Status = Literal["proposed", "executed", "stale", "cancelled", "declined", "failed", "unknown"]
-
-
-class Risk(BaseModel):
-    level: RiskLevel
-    irreversible: bool = False
-    note: str
-
-
-class Change(BaseModel):
-    field: str = Field(description="the changed key path, e.g. config.segment_id")
-    before: Any = None
-    after: Any = None
-
-
-def changes_between(before: Any, after: Any, path: str = "") -> list[Change]:
-    """Every changed key path from ``before`` to ``after`` (nested objects walked, lists compared whole, a missing
-    object read as empty), so a proposal lists each path however deep; values are bounded when shown, paths never
-    dropped. An object that appears or goes away empty is itself the change."""
-    if before == after:
-        return []
-    objects = all(side is None or isinstance(side, dict) for side in (before, after))
-    if objects and (before or after):
-        old, new = before or {}, after or {}
-        return [
-            change
-            for key in sorted(set(old) | set(new), key=str)
-            for change in changes_between(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
-        ]
-    return [Change(field=path or "(value)", before=before, after=after)]
 
 
 class PlannedRequest(BaseModel):
@@ -103,18 +73,6 @@ class PendingList(ToolResult):
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a write will do, worked out from the arguments and the target as it is now."""
-
-    summary: str
-    changes: list[Change]
-    body: Any = None
-    path: str | None = None  # when the path depends on the target (e.g. its workflow), not only the arguments
-    headers: dict[str, str] | None = None  # e.g. an Idempotency-Key fixed at proposal time
-    existing: tuple[str, ...] = ()  # ids of look-alikes that exist already (a create's namesakes), kept with it
-
-
-@dataclass(frozen=True)
 class Draft:
     """A worked-out write before anything is sent: the target as read, the plan and the exact request."""
 
@@ -128,36 +86,26 @@ class Draft:
 
     @property
     def target_id(self) -> str:
-        return str((self.target or {}).get("id") or "new")
+        return _target_id(self.op, self.target)
 
     @property
     def version(self) -> str:
-        return _version(self.api, self.target)
+        return _version(self.op, self.api, self.target)
 
 
-@dataclass(frozen=True)
-class WriteSpec:
-    """How a write operation is proposed. ``target`` reads the thing it changes (None for a create)."""
-
-    verb: str
-    risk: Risk
-    plan: Callable[[Any, dict[str, Any] | None], Plan]  # (args, current target) -> Plan
-    target: Endpoint | None = None
-    typed_confirmation: bool = False  # the person must type the target's ID back (kill)
-    refuse: Callable[[Any, dict[str, Any] | None], str | None] | None = None  # a reason not to propose at all
-    # After a lost answer: find exactly this write (args, and the ids that already matched when it was proposed,
-    # so an older namesake is never taken for it). Never resend a write that has this.
-    find_created: Callable[[ApiClient, Any, list[str]], Awaitable[dict[str, Any] | None]] | None = None
-    # A target that one GET cannot show (e.g. a pipeline and its jobs): read by this instead of ``target``.
-    read_target: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
-    # The request carries an idempotency key fixed at proposal time, so when its answer is lost (no HTTP status,
-    # or 5xx) the very same request may be sent once more: the platform answers it without acting twice.
-    resend_when_lost: bool = False
+def _target_id(op: Operation[Any, Any], target: dict[str, Any] | None) -> str:
+    """The target's id by the write's own rule (a DAG keyed by ``dag_id``, a run by its ``id``); "new" for none."""
+    found = _spec(op).target_id(target) if target is not None else None
+    return str(found) if found not in (None, "") else "new"
 
 
-def _version(api: ApiClient, target: dict[str, Any] | None) -> str:
-    """What of the target the proposal was based on, as its provider judges it (never run-time noise)."""
-    return canonical_digest(api.provider.version(target))[:16] if target is not None else "-"
+def _version(op: Operation[Any, Any], api: ApiClient, target: dict[str, Any] | None) -> str:
+    """What of the target the proposal was based on, as the write (or else its provider) judges it: never run-time
+    noise, but everything that decides whether the action still applies (a run that finished meanwhile)."""
+    if target is None:
+        return "-"
+    version = _spec(op).version or api.provider.version
+    return canonical_digest(version(target))[:16]
 
 
 def _iso(epoch: float) -> str:
@@ -329,7 +277,7 @@ class Gate:
         """The person said yes to this draft directly: send it, unless the target moved while they decided. Then
         nothing is sent and no confirmation id is issued either: this person is asked, so the tool asks again."""
         now = await self.current_target(d.op, d.args, d.api)
-        if _version(d.api, now) != d.version:
+        if _version(d.op, d.api, now) != d.version:
             try:
                 redrafted = self.draft_for(d.op, d.args, d.api, now)
             except ToolError as exc:
@@ -445,7 +393,7 @@ class Gate:
         target = await self.current_target(op, args, api)
         if await self.store.take(cid.nonce) is None:
             raise ToolError("This confirmation id was already used. Nothing was sent.")
-        if _version(api, target) != record["version"]:
+        if _version(op, api, target) != record["version"]:
             return await self.reissue(op, args, api, target, "The target changed since the proposal", principal)
         return await self.execute(op, api, record)
 
@@ -605,7 +553,7 @@ class Gate:
         target = await self.current_target(op, args, api)
         if await self.store.take(nonce) is None:
             raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
-        if _version(api, target) != record["version"]:
+        if _version(op, api, target) != record["version"]:
             stale = self.page_view(record)
             stale.status, stale.target = "stale", target
             stale.next_step = "The target changed since the proposal, so nothing was sent. Ask the assistant again."

@@ -211,7 +211,11 @@ def health_tool(runtime: Runtime) -> Tool:
         data_health_report,
         title="Data health report",
         annotations=ToolAnnotations(
-            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+            title="Data health report",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=True,
         ),
         structured_output=False,
     )

@@ -22,7 +22,6 @@ from mcp.types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from jobs_mcp.gate import WriteSpec
     from jobs_mcp.http import ApiClient
 
 Kind = Literal["read", "write", "lifecycle"]
@@ -211,21 +210,114 @@ class Operation(Generic[In, R]):
     then_also: Callable[[Call[In]], Mapping[str, Endpoint]] | None = None
     check: Callable[[Call[In]], Awaitable[None]] | None = None  # pre-flight validation (may use cached reads)
     not_found: str = "Not found (HTTP 404)."  # str.format()-ed with the arguments
-    destructive: bool = False
-    idempotent: bool = True
     run: Callable[[Call[In]], Awaitable[R]] | None = None  # a composite read that makes its own calls
     log: LogStream | None = None  # the main endpoint answers a log: streamed into a digester (``Call.log``)
     write: WriteSpec | None = None  # set for write and lifecycle operations: how the gate proposes them
 
     @property
     def annotations(self) -> ToolAnnotations:
+        """What clients decide their own approval prompts from: a read changes nothing; a write's hints follow from
+        what it declares it does (``WriteSpec.destructive`` / ``idempotent``), never set by hand beside it."""
+        write = self.write
         return ToolAnnotations(
             title=self.title,
-            read_only_hint=self.kind == "read",
-            destructive_hint=self.destructive,
-            idempotent_hint=self.idempotent,
+            read_only_hint=write is None,
+            destructive_hint=write is not None and write.destructive,
+            idempotent_hint=write is None or write.idempotent,
             open_world_hint=True,
         )
 
     def explain_not_found(self, args: BaseModel) -> str:
         return self.not_found.format(**{name: getattr(args, name) for name in type(args).model_fields})
+
+
+# --- writes: what the gate needs to know of each write, declared with the operation ------------------------
+
+RiskLevel = Literal["low", "medium", "high"]
+# What a write does to the platform, which decides its annotations: "adds" something new (a job, a run), "changes"
+# settings or a reversible state, "interrupts" work in progress (cancel, stop), "restarts" it (the run in progress
+# is stopped and started over: doing it twice does it twice), "removes" something.
+Effect = Literal["adds", "changes", "interrupts", "restarts", "removes"]
+
+
+class Risk(BaseModel):
+    level: RiskLevel
+    irreversible: bool = False
+    note: str
+
+
+class Change(BaseModel):
+    field: str = Field(description="the changed key path, e.g. config.segment_id")
+    before: Any = None
+    after: Any = None
+
+
+def changes_between(before: Any, after: Any, path: str = "") -> list[Change]:
+    """Every changed key path from ``before`` to ``after`` (nested objects walked, lists compared whole, a missing
+    object read as empty), so a proposal lists each path however deep; values are bounded when shown, paths never
+    dropped. An object that appears or goes away empty is itself the change."""
+    if before == after:
+        return []
+    objects = all(side is None or isinstance(side, dict) for side in (before, after))
+    if objects and (before or after):
+        old, new = before or {}, after or {}
+        return [
+            change
+            for key in sorted(set(old) | set(new), key=str)
+            for change in changes_between(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        ]
+    return [Change(field=path or "(value)", before=before, after=after)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a write will do, worked out from the arguments and the target as it is now."""
+
+    summary: str
+    changes: list[Change]
+    body: Any = None
+    path: str | None = None  # when the path depends on the target (e.g. its workflow), not only the arguments
+    headers: dict[str, str] | None = None  # e.g. an Idempotency-Key fixed at proposal time
+    existing: tuple[str, ...] = ()  # ids of look-alikes that exist already (a create's namesakes), kept with it
+
+
+def _target_id(target: dict[str, Any]) -> Any:
+    return target.get("id")
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """How a write operation is proposed and confirmed. ``target`` reads the thing it changes (None for a create).
+
+    Each write declares its own target (how it is read, ``target_id`` its id) and its ``version`` (what of the
+    target makes a proposal stale); both default to the platform's (``Provider.version``, the ``id`` field)."""
+
+    verb: str
+    risk: Risk
+    plan: Callable[[Any, dict[str, Any] | None], Plan]  # (args, current target) -> Plan
+    effect: Effect
+    target: Endpoint | None = None
+    typed_confirmation: bool = False  # the person must type the target's ID back (kill)
+    refuse: Callable[[Any, dict[str, Any] | None], str | None] | None = None  # a reason not to propose at all
+    # After a lost answer: find exactly this write (args, and the ids that already matched when it was proposed,
+    # so an older namesake is never taken for it). Never resend a write that has this.
+    find_created: Callable[[ApiClient, Any, list[str]], Awaitable[dict[str, Any] | None]] | None = None
+    # A target that one GET cannot show (e.g. a pipeline and its jobs): read by this instead of ``target``.
+    read_target: Callable[[ApiClient, Any], Awaitable[dict[str, Any] | None]] | None = None
+    # The request carries an idempotency key fixed at proposal time, so when its answer is lost (no HTTP status,
+    # an unreadable answer, or 5xx) the very same request may be sent once more: the platform answers it without
+    # acting twice.
+    resend_when_lost: bool = False
+    target_id: Callable[[dict[str, Any]], Any] = _target_id  # the target's id, as the person types it back
+    version: Callable[[dict[str, Any]], Any] | None = None  # what makes it stale; None: the platform's
+
+    @property
+    def destructive(self) -> bool:
+        """It stops, restarts or removes work, cannot be undone, or acts on many things at once."""
+        ends_work = self.effect in ("interrupts", "restarts", "removes")
+        return ends_work or self.risk.irreversible or self.risk.level == "high"
+
+    @property
+    def idempotent(self) -> bool:
+        """Doing it again changes nothing more (setting a state, cancelling, deleting); adding or restarting does."""
+        return self.effect in ("changes", "interrupts", "removes")

@@ -13,17 +13,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
+from jobs_mcp.gate import ActionResult
 from jobs_mcp.operations import (
     Call,
+    Change,
     Endpoint,
     Operation,
     OperationInput,
+    Plan,
     Provider,
+    Risk,
     SafeId,
     StatusClass,
     ToolResult,
     Wire,
+    WriteSpec,
 )
 from jobs_mcp.render import table
 from jobs_mcp.sandbox import DocStore, FaultInjector
@@ -137,6 +141,7 @@ def operations() -> Sequence[Operation[Any, Any]]:
                 verb="off",
                 risk=Risk(level="low", note="It can be switched on again."),
                 plan=_plan,
+                effect="changes",
                 target=Endpoint("GET", ("/widgets/{widget_id}",)),
             ),
         ),

@@ -14,8 +14,19 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
-from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, segment
+from jobs_mcp.gate import ActionResult
+from jobs_mcp.operations import (
+    Call,
+    Change,
+    Effect,
+    Endpoint,
+    Operation,
+    OperationInput,
+    Plan,
+    Risk,
+    WriteSpec,
+    segment,
+)
 from jobs_mcp.providers.arroyo.flow import query_errors
 from jobs_mcp.providers.arroyo.reads import PIPELINE_NOT_FOUND, PipelineArgs
 from jobs_mcp.providers.arroyo.vocabulary import (
@@ -100,11 +111,10 @@ class Control:
     path: str
     args: type[PipelineArgs]
     risk: Risk
+    effect: Effect
     body: Callable[[Any], dict[str, Any] | None]
     changes: Callable[[Any, dict[str, Any]], list[Change]]
     refuse: Callable[[Any, dict[str, Any]], str | None]
-    destructive: bool = False
-    idempotent: bool = True
 
 
 def _stop_changes(args: StopArgs, t: dict[str, Any]) -> list[Change]:
@@ -201,6 +211,7 @@ CONTROLS = (
             level="medium",
             note="The pipeline stops producing output until started; the proposal says what the chosen mode may lose.",
         ),
+        effect="interrupts",
         body=lambda a: {"stop": a.mode},
         changes=_stop_changes,
         refuse=_refuse_stop,
@@ -213,6 +224,7 @@ CONTROLS = (
         PIPELINE_PATH,
         PipelineArgs,
         Risk(level="low", note="The job compiles, schedules and resumes from its last checkpoint."),
+        effect="changes",
         body=lambda _a: {"stop": "none"},
         changes=lambda _a, t: [
             Change(field="stop", before=t.get("stop"), after="none"),
@@ -233,10 +245,10 @@ CONTROLS = (
             note="The job stops and starts again from its last checkpoint (or from nothing with "
             "ignore_state); records since that checkpoint are processed again.",
         ),
+        effect="restarts",
         body=lambda a: {"force": a.force, "ignore_state": a.ignore_state},
         changes=_restart_changes,
         refuse=_refuse_restart,
-        idempotent=False,
     ),
     Control(
         "rescale",
@@ -250,6 +262,7 @@ CONTROLS = (
             note="A running job checkpoints, stops and is scheduled again with the new "
             "parallelism; output pauses meanwhile.",
         ),
+        effect="changes",
         body=lambda a: {"parallelism": a.parallelism},
         changes=lambda a, t: [
             Change(field="parallelism", before=t.get("parallelism"), after=a.parallelism),
@@ -277,6 +290,7 @@ CONTROLS = (
             note="PERMANENT: the pipeline, its jobs, checkpoints and error log "
             "are deleted; a new pipeline would start without its state.",
         ),
+        effect="removes",
         body=lambda _a: None,
         changes=lambda _a, t: [
             Change(field="pipeline", before=t.get("name"), after="deleted"),
@@ -287,7 +301,6 @@ CONTROLS = (
             ),
         ],
         refuse=_refuse_delete,
-        destructive=True,
     ),
 )
 
@@ -313,15 +326,14 @@ def _control_operation(spec: Control) -> Operation[Any, Any]:
         input_model=spec.args,
         result_model=ActionResult,
         not_found=PIPELINE_NOT_FOUND,
-        destructive=spec.destructive,
-        idempotent=spec.idempotent,
         write=WriteSpec(
             verb=spec.action,
             risk=spec.risk,
             plan=plan,
+            effect=spec.effect,
             refuse=refuse,
             read_target=read_pipeline,
-            typed_confirmation=spec.destructive,
+            typed_confirmation=spec.effect == "removes",
         ),
     )
 
@@ -396,9 +408,9 @@ CREATE = Operation(
     input_model=CreateArgs,
     result_model=ActionResult,
     check=check_query,
-    idempotent=False,
     write=WriteSpec(
         verb="create",
+        effect="adds",
         risk=Risk(
             level="medium",
             note="Creates a pipeline whose job starts at once, reading its sources and writing to its sinks.",

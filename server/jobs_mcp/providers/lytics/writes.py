@@ -13,8 +13,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, field_validator
 
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec, changes_between
-from jobs_mcp.operations import Endpoint, Operation, OperationInput, StatusClass, segment
+from jobs_mcp.gate import ActionResult
+from jobs_mcp.operations import (
+    Change,
+    Effect,
+    Endpoint,
+    Operation,
+    OperationInput,
+    Plan,
+    Risk,
+    StatusClass,
+    WriteSpec,
+    changes_between,
+    segment,
+)
 from jobs_mcp.providers.lytics.reads import (
     JOB_PATHS,
     NOT_FOUND,
@@ -187,8 +199,7 @@ class Lifecycle:
     allowed: frozenset[StatusClass]  # status classes the action applies to ("unknown" is always let through)
     becomes: str | None  # the status it leads to (None: unchanged)
     risk: Risk
-    destructive: bool = False
-    idempotent: bool = True
+    effect: Effect
 
 
 LIFECYCLE = (
@@ -199,6 +210,7 @@ LIFECYCLE = (
         frozenset({"live", "fault"}),
         "paused",
         Risk(level="low", note="The job stops until it is resumed; nothing is lost."),
+        "interrupts",
     ),
     Lifecycle(
         "resume",
@@ -207,6 +219,7 @@ LIFECYCLE = (
         frozenset({"paused", "failed"}),
         "running",
         Risk(level="low", note="The job is scheduled to run again."),
+        "changes",
     ),
     Lifecycle(
         "bounce",
@@ -219,7 +232,7 @@ LIFECYCLE = (
             note="Restarts the job: the run in progress is stopped and started over, and the "
             "error count is reset. Use it to clear a stuck or faulted run.",
         ),
-        idempotent=False,
+        "restarts",
     ),
     Lifecycle(
         "release",
@@ -228,6 +241,7 @@ LIFECYCLE = (
         frozenset({"live", "fault", "paused", "failed", "completed"}),
         None,
         Risk(level="low", note="Lytics does not document what release changes; the job's status should stay."),
+        "changes",
     ),
     Lifecycle(
         "kill",
@@ -241,7 +255,7 @@ LIFECYCLE = (
             note="PERMANENT: the job stops for good and is deleted. It cannot "
             "be undone or resumed; a new job would have to be created.",
         ),
-        destructive=True,
+        "removes",
     ),
 )
 
@@ -274,15 +288,14 @@ def _lifecycle_operation(spec: Lifecycle) -> Operation[Any, Any]:
         input_model=JobActionArgs,
         result_model=ActionResult,
         not_found=NOT_FOUND,
-        destructive=spec.destructive,
-        idempotent=spec.idempotent,
         write=WriteSpec(
             verb=spec.action,
             risk=spec.risk,
             plan=plan,
+            effect=spec.effect,
             refuse=refuse,
             target=Endpoint("GET", ("/v2/job/{job_id}",)),
-            typed_confirmation=spec.destructive,
+            typed_confirmation=spec.effect == "removes",
         ),
     )
 
@@ -299,9 +312,9 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         input_model=CreateJobArgs,
         result_model=ActionResult,
         check=check_new_job,
-        idempotent=False,
         write=WriteSpec(
             verb="create",
+            effect="adds",
             risk=Risk(
                 level="medium", note="Creates a job that starts running at once and sends data to its destination."
             ),
@@ -324,6 +337,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         not_found=NOT_FOUND,
         write=WriteSpec(
             verb="update",
+            effect="changes",
             risk=Risk(level="medium", note="Changes the job's configuration; the next run uses the new settings."),
             plan=_update_plan,
             refuse=_refuse_update,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
-from jobs_mcp.operations import Endpoint, Operation, OperationInput, SafeId, segment
+from jobs_mcp.gate import ActionResult
+from jobs_mcp.operations import Change, Endpoint, Operation, OperationInput, Plan, Risk, SafeId, WriteSpec, segment
 from jobs_mcp.providers.owlmetry.reads import (
     NOT_FOUND,
     RUN_PATH,
@@ -183,9 +183,9 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         input_model=TriggerArgs,
         result_model=ActionResult,
         check=preflight,
-        idempotent=False,
         write=WriteSpec(
             verb="trigger",
+            effect="adds",
             risk=Risk(
                 level="medium",
                 note="Starts a background run that reads and writes the project's data (e.g. a backfill creates and "
@@ -210,6 +210,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         not_found=NOT_FOUND,
         write=WriteSpec(
             verb="cancel",
+            effect="interrupts",
             risk=Risk(
                 level="medium",
                 note="Cooperative: OwlMetry raises a cancel flag that the run checks between items, so it stops at its "

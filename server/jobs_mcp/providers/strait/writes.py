@@ -20,8 +20,19 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from jobs_mcp.errors import ApiError
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec, changes_between
-from jobs_mcp.operations import Endpoint, Operation, OperationInput, SafeId
+from jobs_mcp.gate import ActionResult
+from jobs_mcp.operations import (
+    Change,
+    Effect,
+    Endpoint,
+    Operation,
+    OperationInput,
+    Plan,
+    Risk,
+    SafeId,
+    WriteSpec,
+    changes_between,
+)
 from jobs_mcp.providers.strait.reads import JOB_NOT_FOUND, RUN_NOT_FOUND, JobArgs, JobId, RunArgs
 from jobs_mcp.providers.strait.vocabulary import NAME, TERMINAL_RUN_STATUSES, job_status
 from jobs_mcp.textsafe import quote
@@ -282,6 +293,12 @@ def _cancel_plan(args: RunArgs, target: dict[str, Any] | None) -> Plan:
     return Plan(summary, [Change(field="status", before=run.get("status"), after="canceled")])
 
 
+def _run_version(run: dict[str, Any]) -> Any:
+    """A cancel is stale when the run finished while the person decided (queued -> executing is not a reason)."""
+    status = run.get("status")
+    return [status if status in TERMINAL_RUN_STATUSES else "not finished"]
+
+
 def _refuse_cancel(args: RunArgs, target: dict[str, Any] | None) -> str | None:
     status = str((target or {}).get("status", ""))
     if status in TERMINAL_RUN_STATUSES:
@@ -304,13 +321,13 @@ class Write:
     input_model: type[OperationInput]
     plan: Callable[[Any, dict[str, Any] | None], Plan]
     risk: Risk
+    effect: Effect
     target: Endpoint | None = GET_JOB
     refuse: Callable[[Any, dict[str, Any] | None], str | None] | None = None
     read_target: Any = None
     find_created: Any = None
     resend: bool = False
-    destructive: bool = False
-    idempotent: bool = False
+    version: Callable[[dict[str, Any]], Any] | None = None  # what makes it stale; None: the job's flags and version
     kind: Literal["write", "lifecycle"] = "write"
     not_found: str = JOB_NOT_FOUND
 
@@ -374,8 +391,8 @@ def _toggle_write(spec: Toggle) -> Write:
         risk=spec.risk,
         target=None if spec.batch else GET_JOB,
         read_target=_jobs_target if spec.batch else None,
+        effect="changes",
         refuse=refuse,
-        idempotent=True,
         kind="lifecycle",
     )
 
@@ -384,46 +401,47 @@ MEDIUM = "medium"
 WRITES = (
     Write("strait_create_job", "Create a Strait job", "Propose a new job (name, slug, endpoint_url, cron, ...).",
           "POST", "/v1/jobs", NewJob, _create_plan,
-          Risk(level="medium", note="A job with a cron starts running on its schedule at once."),
+          Risk(level="medium", note="A job with a cron starts running on its schedule at once."), "adds",
           target=None, read_target=_project, find_created=_find_created),
     Write("strait_create_jobs", "Create Strait jobs (batch)", "Propose creating up to 50 jobs in one batch.",
           "POST", "/v1/jobs/batch", CreateJobsArgs, _create_many_plan,
           Risk(level="high", note="Batch: every listed job is created; Strait creates the valid ones and reports "
-               "the others. Sent with an Idempotency-Key, so a lost answer is resent safely."),
+               "the others. Sent with an Idempotency-Key, so a lost answer is resent safely."), "adds",
           target=None, read_target=_project, resend=True),
     Write("strait_update_job", "Update a Strait job", "Propose changing a job's settings (only the fields given; "
           "diff shown).", "PATCH", JOB_PATH, UpdateJobArgs, _update_plan,
           Risk(level="medium", note="New settings apply to the next runs; the old version is kept (see "
-               "strait_list_job_versions)."), refuse=_refuse_update, idempotent=True),
+               "strait_list_job_versions)."), "changes", refuse=_refuse_update),
     Write("strait_delete_job", "Delete a Strait job", "Propose deleting a job with its runs, versions and "
           "dependencies. Permanent; the ID must be typed back.", "DELETE", JOB_PATH, JobArgs, _delete_plan,
           Risk(level="high", irreversible=True, note="PERMANENT: the job, its run history, versions and "
                "dependencies are deleted and cannot be restored. Strait refuses while runs are active."),
-          destructive=True, idempotent=True),
+          "removes"),
     Write("strait_clone_job", "Clone a Strait job", "Propose a copy of a job under a new name and slug.",
           "POST", f"{JOB_PATH}/clone", CloneArgs, _clone_plan,
-          Risk(level="medium", note="The copy is enabled and runs on the source's cron at once."), resend=True),
+          Risk(level="medium", note="The copy is enabled and runs on the source's cron at once."), "adds",
+          resend=True),
     Write("strait_trigger_job", "Trigger a Strait job", "Propose starting one run of a job now.",
-          "POST", f"{JOB_PATH}/trigger", TriggerArgs, _trigger_plan, Risk(level="medium", note=TRIGGER_NOTE),
+          "POST", f"{JOB_PATH}/trigger", TriggerArgs, _trigger_plan, Risk(level="medium", note=TRIGGER_NOTE), "adds",
           refuse=_refuse_trigger, resend=True, kind="lifecycle"),
     Write("strait_trigger_jobs", "Trigger many Strait runs", "Propose starting many runs of a job at once (one "
           "per item).", "POST", f"{JOB_PATH}/trigger/bulk", BulkTriggerArgs, _bulk_plan,
           Risk(level="high", note="Bulk: one run per item. Each item has an idempotency key fixed now, so a "
-               "lost answer is resent without starting runs twice."), refuse=_refuse_trigger, resend=True,
+               "lost answer is resent without starting runs twice."), "adds", refuse=_refuse_trigger, resend=True,
           kind="lifecycle"),
     Write("strait_add_job_dependency", "Add a Strait job dependency", "Propose making a job's runs wait for "
           "another job's latest outcome.", "POST", f"{JOB_PATH}/dependencies", DependencyArgs, _dependency_plan,
-          Risk(level="medium", note="New runs of the job wait until the other job meets the condition."),
+          Risk(level="medium", note="New runs of the job wait until the other job meets the condition."), "adds",
           refuse=_refuse_dependency, resend=True),
     Write("strait_remove_job_dependency", "Remove a Strait job dependency", "Propose removing one dependency of "
           "a job.", "DELETE", f"{JOB_PATH}/dependencies/{{dependency_id}}", RemoveDependencyArgs,
           _remove_dependency_plan, Risk(level="medium", note="The job's runs stop waiting for that job; add it "
-                                        "again to restore."), idempotent=True),
+                                        "again to restore."), "removes"),
     Write("strait_cancel_run", "Cancel a Strait run", "Propose cancelling a run that has not finished.",
           "DELETE", "/v1/runs/{run_id}", RunArgs, _cancel_plan,
-          Risk(level="medium", note="The run stops and is marked canceled; it is not retried."),
+          Risk(level="medium", note="The run stops and is marked canceled; it is not retried."), "interrupts",
           target=Endpoint("GET", ("/v1/runs/{run_id}",)), refuse=_refuse_cancel, kind="lifecycle",
-          not_found=RUN_NOT_FOUND, idempotent=True),
+          not_found=RUN_NOT_FOUND, version=_run_version),
     *(_toggle_write(spec) for spec in TOGGLES),
 )  # fmt: skip
 
@@ -439,17 +457,17 @@ def _operation(spec: Write) -> Operation[Any, Any]:
         input_model=spec.input_model,
         result_model=ActionResult,
         not_found=spec.not_found,
-        destructive=spec.destructive,
-        idempotent=spec.idempotent,
         write=WriteSpec(
             verb=spec.tool.split("_")[1],
             risk=spec.risk,
             plan=spec.plan,
+            effect=spec.effect,
+            version=spec.version,
             target=spec.target,
             refuse=spec.refuse,
             read_target=spec.read_target,
             find_created=spec.find_created,
-            typed_confirmation=spec.destructive,
+            typed_confirmation=spec.effect == "removes" and spec.risk.irreversible,
             resend_when_lost=spec.resend,
         ),
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jobs_mcp.gate import ActionResult, Change, Plan, Risk, WriteSpec
-from jobs_mcp.operations import Endpoint, Operation, segment
+from jobs_mcp.gate import ActionResult
+from jobs_mcp.operations import Change, Endpoint, Operation, Plan, Risk, WriteSpec, segment
 from jobs_mcp.providers.wiserows.reads import JOB_PATH, NOT_FOUND, Job, JobArgs, progress_text
 from jobs_mcp.providers.wiserows.vocabulary import CANCELLABLE, NAME, status_class
 from jobs_mcp.textsafe import quote
@@ -61,6 +61,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         not_found=NOT_FOUND,
         write=WriteSpec(
             verb="cancel",
+            effect="interrupts",
             risk=Risk(
                 level="medium",
                 note="Best effort, no rollback: the step in progress still finishes before the job stops, and items "
