@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 import httpx
@@ -43,6 +45,30 @@ def missing(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() not in ("", "0", "false"):
         pytest.fail(f"{reason} (CI is set: .ci/run must install it)", pytrace=False)
     pytest.skip(reason)
+
+
+def needs_module(name: str, install: str) -> ModuleType:
+    """An optional Python package a test needs (e.g. ``redis``), imported; else the test is skipped (failed
+    under CI) saying how to install it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(f"the Python package {name!r} is not installed ({install})")
+
+
+def needs_executable(name: str, install: str, *, path: str | None = None) -> str:
+    """A program a test runs (e.g. ``redis-server``, Debian's ``chromium``): its path; else the test is skipped
+    (failed under CI) saying how to install it. ``path`` pins where it must be instead of searching PATH."""
+    found = (path if Path(path).is_file() else None) if path is not None else shutil.which(name)
+    if found is None:
+        missing(f"{path or name} is not installed ({install})")
+    return found
+
+
+def needs_redis() -> str:
+    """Both halves of a real Redis: the ``redis`` package the server talks through and a ``redis-server`` to run."""
+    needs_module("redis", "pip install -e '.[redis]'")
+    return needs_executable("redis-server", "Debian: apt-get install redis-server")
 
 
 def node_major(node: str) -> int:

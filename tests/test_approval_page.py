@@ -25,7 +25,7 @@ from jobs_mcp.page_html import CSP
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sandbox import FaultInjector
-from support import BIN, FAST, child_env, free_port, text_of, wait_http
+from support import BIN, FAST, child_env, free_port, needs_executable, needs_module, text_of, wait_http
 
 pytestmark = pytest.mark.anyio
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
@@ -245,9 +245,9 @@ async def test_approval_page_off_keeps_the_old_behaviour(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed ({CHROMIUM} missing)")
 async def test_real_browser_approves_on_the_page(tmp_path: Path) -> None:
-    playwright = pytest.importorskip("playwright.async_api", reason="playwright (dev extra) is not installed")
+    needs_executable("chromium", "Debian: apt-get install chromium", path=CHROMIUM)
+    playwright = needs_module("playwright.async_api", "pip install -e '.[dev]'")
     env = Env(tmp_path)
     config = {"segment_id": "seg-42", "nested": {"deep": {"threshold": 7}}}
     async with Client(env.server) as client, playwright.async_playwright() as pw:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
+import cases
 from jobs_mcp import registry
 from support import Sandbox, text_of
 
@@ -36,3 +37,10 @@ async def test_a_provider_from_the_test_folder_is_served_gated_and_audited(fakec
         assert missing.is_error and "fakeco_list_widgets" in text_of(missing)
     assert sandbox.hits("POST") == 1
     assert sandbox.runtime.gate.audit.recent()[0]["tool"] == "fakeco_switch_off_widget"
+
+
+def test_the_shared_suites_cover_every_registered_provider(fakeco: None) -> None:
+    """The suites' provider list is registry.py's: a registered platform without cases fails, naming the file."""
+    assert cases.provider_names() == registry.names()
+    with pytest.raises(LookupError, match=r"tests/cases/fakeco\.py"):
+        cases.load("fakeco")

@@ -4,7 +4,6 @@ gives clear errors and never a second write; service returns with Redis."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
-from support import CANARY, text_of
+from support import CANARY, needs_redis, text_of
 from test_remote import ALICE, answering, mcp_client, posts, served, tokens_file
 from test_state_store import RedisServer
 
@@ -29,10 +28,7 @@ GATE_KEY = "replica-test-gate-key-7c2e19a4d05b8f63"
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not on PATH (Debian: apt-get install redis-server); replicas not tested")
-    server = RedisServer(exe, tmp_path / "redis")
+    server = RedisServer(needs_redis(), tmp_path / "redis")
     server.start()
     yield server
     server.kill()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import socket
 import stat
 import subprocess
@@ -26,6 +25,7 @@ import pytest
 from jobs_mcp.state import KeyFileError, StateStore, StateUnavailable, load_or_create_key, open_store
 from jobs_mcp.state.memory import MemoryStore
 from jobs_mcp.state.sqlite import SqliteStore
+from support import needs_module, needs_redis
 
 pytestmark = pytest.mark.anyio
 
@@ -92,10 +92,7 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not on PATH (Debian: apt-get install redis-server); Redis backend not tested")
-    server = RedisServer(exe, tmp_path / "redis")
+    server = RedisServer(needs_redis(), tmp_path / "redis")
     server.start()
     yield server
     server.kill()
@@ -359,9 +356,10 @@ async def test_redis_keys_are_prefixed_and_expire(redis_server: RedisServer, tmp
 
 
 def test_redis_describe_hides_the_password(tmp_path: Path) -> None:
-    pytest.importorskip("redis")
+    needs_module("redis", "pip install -e '.[redis]'")
     store = open_store("rediss://user:s3cret-pw@cache.internal:6380/2", default_dir=tmp_path)
     assert store.describe() == "redis rediss://cache.internal:6380/2"
+    assert open_store("redis://localhost:6379/0", default_dir=tmp_path).describe() == "redis redis://localhost:6379/0"
 
 
 # --- choosing a store --------------------------------------------------------------------------------------
@@ -377,7 +375,6 @@ async def test_open_store_specs(tmp_path: Path) -> None:
             (f"sqlite://{tmp_path / 'a.db'}", f"sqlite {tmp_path / 'a.db'}"),
             (str(tmp_path / "b.db"), f"sqlite {tmp_path / 'b.db'}"),
             (str(tmp_path), f"sqlite {tmp_path / 'state.db'}"),  # a folder gets state.db inside
-            ("redis://localhost:6379/0", "redis redis://localhost:6379/0"),  # no connection until used
         ]:
             made.append(open_store(spec, default_dir=tmp_path / "default"))
             assert made[-1].describe() == expected, spec

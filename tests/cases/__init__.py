@@ -2,14 +2,18 @@
 
 Each provider has one module here declaring a ``CASES`` object: arguments for every one of its tools that work
 on its simulator's seed data, and where to inject faults. The suites run every case; a provider is tested by
-adding its module to ``PROVIDER_CASES``, never by copying tests.
+adding its module here, never by copying tests. Which providers there are is read from ``jobs_mcp.registry``
+(the one list): a registered provider without a module here fails the suites, naming the file to write.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from jobs_mcp import registry
 
 Args = dict[str, Any]
 
@@ -27,13 +31,27 @@ class Cases:
     streamed_logs: list[tuple[str, Args, str]] = field(default_factory=list)
 
 
-PROVIDER_CASES = ("lytics", "owlmetry", "wiserows", "arroyo", "strait")
+def provider_names() -> tuple[str, ...]:
+    """Every registered provider (registry.py), so the suites cover a new platform as soon as it is registered."""
+    return registry.names()
 
 
 def load(provider: str) -> Cases:
-    cases: Cases = importlib.import_module(f"cases.{provider}").CASES
+    try:
+        module = importlib.import_module(f"cases.{provider}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"cases.{provider}":
+            raise
+        where = Path(__file__).with_name(f"{provider}.py")
+        raise LookupError(
+            f"provider {provider!r} is registered but has no test cases: write {where} (CASES = Cases(...); see "
+            "server/jobs_mcp/providers/README.md)"
+        ) from None
+    cases: Cases = module.CASES
+    if cases.provider != provider:
+        raise LookupError(f"{module.__file__} declares cases for {cases.provider!r}, not {provider!r}")
     return cases
 
 
 def all_cases() -> list[Cases]:
-    return [load(p) for p in PROVIDER_CASES]
+    return [load(p) for p in provider_names()]
