@@ -104,6 +104,14 @@ WRONG_INPUT: list[tuple[tuple[str, ...], dict[str, str], str]] = [
     (("sandbox", "--fault", "GET /v2/job:status=abc"), {}, "--fault"),
     (("sandbox", "--host", "no such host!", "--port", "0"), {}, "--host"),
     (("nonsense",), {}, "COMMAND"),
+    (("serve", "--accounts", "{tmp}/typo.toml"), {}, "did you mean url?"),
+    (("accounts", "--accounts", "{tmp}/typo.toml"), {}, "typo.toml"),
+    (("serve", "--accounts", "{tmp}/binary.toml"), {}, "not a text file"),
+    (("serve", "--accounts", "{tmp}"), {}, "accounts file"),
+    (("serve",), {"JOBS_MCP_GATE_KEY": "abc"}, "too weak"),
+    (("serve", "--http", "--allowed-origin", "https://app.example.com/"), {}, "--allowed-origin"),
+    (("serve", "--http", "--allowed-origin", "app.example.com"), {}, "--allowed-origin"),
+    (("serve", "--http", "--allowed-host", "https://mcp.example.com"), {}, "--allowed-host"),
 ]
 
 
@@ -113,6 +121,8 @@ def test_wrong_input_gets_one_clear_line(
     args: tuple[str, ...], env: dict[str, str], named: str, tmp_path: Path
 ) -> None:
     (tmp_path / "not-sqlite.db").write_text("these are notes, not a database\n")
+    (tmp_path / "typo.toml").write_text('[lytics.acme]\ntoken = "t0ken-for-a-typo"\nulr = "http://127.0.0.1:9"\n')
+    (tmp_path / "binary.toml").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     fill = {"tmp": str(tmp_path)}
     result = run(*(a.format(**fill) for a in args), **{k: v.format(**fill) for k, v in env.items()})
     assert result.returncode == 2, result.stderr

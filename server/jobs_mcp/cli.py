@@ -11,6 +11,7 @@ import errno
 import logging
 import math
 import os
+import re
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +29,9 @@ AUDIT_HELP = "audit log SQLite file (default ~/.local/state/jobs-mcp/audit.db; o
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SQLITE_HEADER = b"SQLite format 3\x00"
 STATE_SCHEMES = ("sqlite://", "redis://", "rediss://")
+# A browser Origin: scheme, host and optional port (or :* for any), nothing after it. Browsers send exactly this.
+ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(:(\d{1,5}|\*))?$")
+HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
 
 PLATFORMS = ", ".join(registry.names())
 DESCRIPTION = f"""\
@@ -390,11 +394,31 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _check_origins(origins: Sequence[str], hosts: Sequence[str]) -> None:
+    """Refuse an --allowed-origin or --allowed-host that could never match what a browser or client sends (a path,
+    a trailing slash, no scheme), instead of a check that silently refuses everyone."""
+    for origin in origins:
+        match = ORIGIN.match(origin)
+        port = match.group(3) if match else None
+        if match is None or (port not in (None, "*") and not 1 <= int(port) <= 65535):
+            raise ConfigError(
+                f"--allowed-origin {origin!r} is not an origin: write scheme://host[:port] with nothing after it "
+                "(no path, no trailing slash), e.g. https://app.example.com or http://localhost:5173"
+            )
+    for host in hosts:
+        if not HOST.match(host):
+            raise ConfigError(
+                f"--allowed-host {host!r} is not a host name: write the name alone, e.g. mcp.example.com "
+                "(no scheme or path; no port either: every port of that host is allowed)"
+            )
+
+
 def _http_options(args: argparse.Namespace) -> HttpOptions:
     """``serve --http``'s options, refused now when they cannot work (a bad tokens file, an open bind without
     auth, a port in use): one line before anything starts, not uvicorn's after start-up."""
     from jobs_mcp.remote import HttpOptions, load_verifier
 
+    _check_origins(args.allowed_origin, args.allowed_host)
     options = HttpOptions(
         host=args.host,
         port=args.port,

@@ -13,6 +13,7 @@ none anywhere, Lytics on its sandbox.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +27,11 @@ SANDBOX_TOKEN = "sandbox-token"
 DEFAULT_PROVIDER = "lytics"
 
 ConfirmMode = Literal["auto", "elicit", "token"]
+
+ACCOUNT_KEYS = ("token", "token_env", "url")
+"""What an account's table in the accounts file may hold, besides its provider's extras."""
+MIN_GATE_KEY = 32
+"""JOBS_MCP_GATE_KEY: at least this many characters (``openssl rand -hex 32`` gives 64)."""
 
 
 class ConfigError(Exception):
@@ -43,6 +49,7 @@ class Account(BaseModel):
     token: SecretStr
     extras: Mapping[str, str] = Field(default_factory=dict)
     sandbox: bool = False
+    token_from: str = Field(default="", description="where a person sets this token (a variable, or a file's table)")
 
     @field_validator("url")
     @classmethod
@@ -111,7 +118,12 @@ def sandbox_account(provider: str = DEFAULT_PROVIDER) -> Account:
 
 
 def _account(
-    provider: str, name: str, values: Mapping[str, Any], where: str, named: Mapping[str, str] | None = None
+    provider: str,
+    name: str,
+    values: Mapping[str, Any],
+    where: str,
+    named: Mapping[str, str] | None = None,
+    token_from: str = "",
 ) -> Account:
     """An account from a table (file) or the environment; extras are required. ``named`` says how a person sets
     each field (e.g. url -> LYTICS_API_URL), so a problem names what to fix."""
@@ -133,6 +145,7 @@ def _account(
             url=values.get("url") or declared.default_url,
             token=SecretStr(str(token)),
             extras=extras,
+            token_from=token_from,
         )
     except ValidationError as exc:
         problems = "; ".join(
@@ -147,9 +160,14 @@ def _accounts_from_file(path: Path, env: Mapping[str, str]) -> dict[str, list[Ac
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read accounts file {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read accounts file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"accounts file {path} is not a text file (not UTF-8 at byte {exc.start}); give the TOML file with "
+            '[<platform>.<account>] tables, e.g. [lytics.acme] token_env = "ACME_TOKEN"'
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"accounts file {path} is not valid TOML: {exc}") from exc
+        raise ConfigError(f"accounts file {path} is not valid TOML: {exc}") from None
     known = registry.names()
     found: dict[str, list[Account]] = {}
     for provider, tables in doc.items():
@@ -162,14 +180,42 @@ def _accounts_from_file(path: Path, env: Mapping[str, str]) -> dict[str, list[Ac
             raise ConfigError(f"accounts file {path}: write each {provider} account as a table [{provider}.<name>]")
         for name, table in tables.items():
             values = dict(table)
+            _refuse_unknown_keys(path, provider, name, values)
+            token_from = f"token in [{provider}.{name}] of {path}"
             if "token_env" in values:
-                values["token"] = env.get(str(values["token_env"]))
+                token_from = str(values["token_env"])
+                values["token"] = env.get(token_from)
                 if not values["token"]:
-                    raise ConfigError(f"account {provider}.{name}: environment variable {values['token_env']} is unset")
-            found.setdefault(provider, []).append(_account(provider, name, values, f"account {provider}.{name}"))
+                    raise ConfigError(f"account {provider}.{name}: environment variable {token_from} is unset")
+            where = f"account {provider}.{name}"
+            found.setdefault(provider, []).append(_account(provider, name, values, where, token_from=token_from))
     if not found:
         raise ConfigError(f'accounts file {path} defines no accounts; add e.g. [lytics.acme] token_env = "ACME_TOKEN"')
     return found
+
+
+def _refuse_unknown_keys(path: Path, provider: str, name: str, values: Mapping[str, Any]) -> None:
+    """A key the server does not read is refused, never ignored: ``ulr = …`` would otherwise send the token to the
+    platform's default URL. The message names the key, the file and the closest key that exists."""
+    allowed = (*ACCOUNT_KEYS, *registry.provider(provider).extras)
+    for key in values:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError(
+                f"accounts file {path}: [{provider}.{name}] {key} is not a setting; {hint}"
+                f"a {provider} account takes {', '.join(allowed)}"
+            )
+
+
+def gate_key_problem(key: str) -> str | None:
+    """Why ``key`` is too weak to sign confirmation ids, or None."""
+    if len(key) < MIN_GATE_KEY or len(set(key)) < 8:
+        return (
+            f"JOBS_MCP_GATE_KEY is too weak to sign confirmation ids: use {MIN_GATE_KEY} or more random characters, "
+            "the same on every replica, e.g. `openssl rand -hex 32`"
+        )
+    return None
 
 
 def _accounts_from_env(provider: str, env: Mapping[str, str]) -> list[Account]:
@@ -179,7 +225,7 @@ def _accounts_from_env(provider: str, env: Mapping[str, str]) -> list[Account]:
     declared = registry.provider(provider)
     named = {"token": token_var, "url": declared.env("api_url")} | {x: declared.env(x) for x in declared.extras}
     values = {field: env.get(variable) for field, variable in named.items()}
-    return [_account(provider, "default", values, f"{token_var} is set, but", named)]
+    return [_account(provider, "default", values, f"{token_var} is set, but", named, token_from=token_var)]
 
 
 def enabled_providers(choice: str | Sequence[str] | None, with_credentials: Sequence[str]) -> tuple[str, ...]:
@@ -187,8 +233,8 @@ def enabled_providers(choice: str | Sequence[str] | None, with_credentials: Sequ
     if choice is None or choice == "" or choice == []:
         return tuple(with_credentials) or (DEFAULT_PROVIDER,)
     wanted = [p.strip().lower() for p in (choice.split(",") if isinstance(choice, str) else choice) if p.strip()]
-    if wanted == ["all"]:
-        return registry.names()
+    if "all" in wanted:  # all, with or without names: every platform (names add nothing, and are checked)
+        wanted = [*registry.names(), *(p for p in wanted if p != "all")]
     unknown = [p for p in wanted if p not in registry.names()]
     if unknown or not wanted:
         raise ConfigError(
@@ -227,6 +273,9 @@ def load_settings(
             timeout = float(env["JOBS_MCP_TIMEOUT"])
         except ValueError:
             raise ConfigError("JOBS_MCP_TIMEOUT must be a number of seconds") from None
+    gate_key = env.get("JOBS_MCP_GATE_KEY") or None
+    if gate_key is not None and (weak := gate_key_problem(gate_key)):
+        raise ConfigError(weak)
     try:
         return Settings(
             accounts=enabled,
@@ -236,7 +285,7 @@ def load_settings(
             allow_high_risk_ids=allow_high_risk_ids,
             confirm_ttl=600.0 if confirm_ttl is None else confirm_ttl,
             approval_page=approval_page,
-            gate_key=SecretStr(env["JOBS_MCP_GATE_KEY"]) if env.get("JOBS_MCP_GATE_KEY") else None,
+            gate_key=SecretStr(gate_key) if gate_key is not None else None,
             audit_db=audit_db or env.get("JOBS_MCP_AUDIT_DB"),
             state=state or env.get("JOBS_MCP_STATE"),
             sandbox_db=sandbox_db,

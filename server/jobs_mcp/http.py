@@ -253,8 +253,7 @@ class ApiClient:
         if status == 401:
             return (
                 f"{self.platform} rejected the API token of account {account!r} (HTTP 401{tag}).{said} The token is "
-                f"missing, expired or wrong: set a valid one ({self.provider.env('api_token')} or the accounts file) "
-                "and restart the server."
+                f"missing, expired or wrong: set a valid one ({self._token_from()}) and restart the server."
             )
         if status == 403:
             return (
@@ -271,6 +270,10 @@ class ApiClient:
         if status >= 500:
             return f"{self.platform} had a server error on {where} (HTTP {status}{tag}).{said} Try again later."
         return f"{where} failed (HTTP {status}{tag}).{said}"
+
+    def _token_from(self) -> str:
+        """Where this account's token is set: the variable it was read from, or its accounts-file table."""
+        return self.account.token_from or f"{self.provider.env('api_token')} or the accounts file"
 
     def _scrub(self, text: str) -> str:
         return scrub(text)
