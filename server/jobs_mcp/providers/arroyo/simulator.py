@@ -44,7 +44,6 @@ Invented or simplified (no public source, or a controller we do not run):
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import secrets
@@ -61,7 +60,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from jobs_mcp.providers.arroyo.seed import (
     ADMIN_PERMISSION,
@@ -82,8 +81,9 @@ from jobs_mcp.providers.arroyo.seed import (
     populate,
     public_id,
 )
+from jobs_mcp.sandbox.auth import TokenAuth, lookup
 from jobs_mcp.sandbox.docstore import DocStore
-from jobs_mcp.sandbox.faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, admin_routes
+from jobs_mcp.sandbox.faults import FaultInjector, FaultMiddleware, admin_routes
 
 Clock = Callable[[], datetime]
 Event = tuple[int, Callable[[Doc, int], None]]
@@ -1279,7 +1279,7 @@ class ArroyoApi:
         org = request.path_params.get("org")
         if org is None:
             return ORG_ID
-        if ADMIN_PERMISSION not in request.scope.get("arroyo.permissions", set()):
+        if ADMIN_PERMISSION not in getattr(request.state, "permissions", set()):
             raise ApiError(403, "Admin role required")
         return str(org)
 
@@ -1702,39 +1702,22 @@ class ArroyoApi:
 # --- auth -----------------------------------------------------------------------------------------------------
 
 
-class AuthMiddleware:
-    """Requires ``Authorization: Bearer <token>``; puts the token's permissions in ``scope['arroyo.permissions']``."""
+def _permissions(tokens: dict[str, set[str]] | None) -> Callable[[str], set[str] | None]:
+    """A bearer token -> its permissions, None for an unknown token."""
 
-    def __init__(self, app: ASGIApp, tokens: dict[str, set[str]] | None) -> None:
-        self.app = app
-        self.tokens = tokens
+    def permissions(token: str) -> set[str] | None:
+        if tokens is None:
+            return {ADMIN_PERMISSION} if token != NON_ADMIN_TOKEN else set()
+        granted = lookup(tokens, token)
+        return None if granted is None else set(granted)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        header = Request(scope).headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            response = error_response(401, "Authentication required: send an Authorization: Bearer <token> header")
-            await response(scope, receive, send)
-            return
-        permissions = self._permissions(token)
-        if permissions is None:
-            await error_response(401, "Invalid authorization token")(scope, receive, send)
-            return
-        scope["arroyo.permissions"] = permissions
-        await self.app(scope, receive, send)
+    return permissions
 
-    def _permissions(self, token: str) -> set[str] | None:
-        if self.tokens is None:
-            fixed = {NON_ADMIN_TOKEN: set[str]()}
-            return set(fixed.get(token, {ADMIN_PERMISSION}))
-        for known, permissions in self.tokens.items():
-            if hmac.compare_digest(token.encode(), known.encode()):
-                return set(permissions)
-        return None
+
+def _refuse(_scope: Scope, token: str) -> Response:
+    if not token:
+        return error_response(401, "Authentication required: send an Authorization: Bearer <token> header")
+    return error_response(401, "Invalid authorization token")
 
 
 def create_app(
@@ -1772,7 +1755,7 @@ def create_app(
         routes=[*api.routes(), *admin_routes(injector)],
         middleware=[
             Middleware(FaultMiddleware, faults=injector, error_body=fault_body),
-            Middleware(AuthMiddleware, tokens=tokens),
+            Middleware(TokenAuth, resolve=_permissions(tokens), refuse=_refuse, state_key="permissions"),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
     )

@@ -91,6 +91,7 @@ from jobs_mcp.providers.strait.seed import (
     public,
     stamp,
 )
+from jobs_mcp.sandbox.auth import TokenAuth, lookup
 from jobs_mcp.sandbox.docstore import Doc, DocStore
 from jobs_mcp.sandbox.faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, admin_routes
 
@@ -204,12 +205,12 @@ def _accepts_json(accept: str) -> bool:
     return False
 
 
-class AuthMiddleware:
-    """API-key auth, then Strait's Accept and Content-Type checks (the ``/_sandbox/`` routes need no token)."""
+class RequestIds:
+    """Gives every request an id (the caller's ``X-Request-Id`` or the simulator's), as Strait's middleware does
+    before anything can answer, so every error body carries it."""
 
-    def __init__(self, app: ASGIApp, tokens: Mapping[str, Iterable[str]] | None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.tokens = None if tokens is None else {t: frozenset(s) for t, s in tokens.items()}
         self._lock = threading.Lock()
         self._counter = 0
         self._prefix = secrets.token_hex(5)
@@ -219,33 +220,44 @@ class AuthMiddleware:
             self._counter += 1
             return f"sandbox-strait/{self._prefix}-{self._counter:06d}"
 
-    def _scopes(self, token: str) -> frozenset[str] | None:
-        if self.tokens is None:
-            return SANDBOX_TOKENS.get(token, ALL_SCOPES)
-        return self.tokens.get(token)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        request_id = headers.get("x-request-id") or self._request_id()
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
-        answer = self._check(scope, headers, state, request_id)
-        if answer is not None:
-            await answer(scope, receive, send)
-            return
+        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX):
+            request_id = Headers(scope=scope).get("x-request-id") or self._request_id()
+            scope.setdefault("state", {})["request_id"] = request_id
         await self.app(scope, receive, send)
 
-    def _check(self, scope: Scope, headers: Headers, state: dict[str, Any], request_id: str) -> Response | None:
-        auth = headers.get("authorization", "").strip()
-        token = auth[len("Bearer ") :].strip() if auth[: len("Bearer ")].lower() == "bearer " else ""
-        scopes = self._scopes(token) if token else None
-        if scopes is None:  # Strait tries a key only for "Bearer strait_..."; anything else is checked as its secret
-            message = "invalid api key" if token.startswith("strait_") else "invalid or missing internal secret"
-            return error_response(401, message, request_id)
-        state["principal"] = Principal(token, scopes)
+
+def _principals(tokens: Mapping[str, Iterable[str]] | None) -> Callable[[str], Principal | None]:
+    """An API key -> its principal (scopes), None for an unknown key."""
+    known = None if tokens is None else {t: frozenset(s) for t, s in tokens.items()}
+
+    def principal(token: str) -> Principal | None:
+        scopes = SANDBOX_TOKENS.get(token, ALL_SCOPES) if known is None else lookup(known, token)
+        return None if scopes is None else Principal(token, scopes)
+
+    return principal
+
+
+def _refuse(scope: Scope, token: str) -> Response:
+    """Strait tries a key only for "Bearer strait_..."; anything else is checked as its internal secret."""
+    message = "invalid api key" if token.startswith("strait_") else "invalid or missing internal secret"
+    return error_response(401, message, scope["state"]["request_id"])
+
+
+class ContentChecks:
+    """Strait's Accept and Content-Type checks, made after the key's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = self._check(scope) if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX) else None
+        await (answer or self.app)(scope, receive, send)
+
+    @staticmethod
+    def _check(scope: Scope) -> Response | None:
+        headers = Headers(scope=scope)
+        request_id = scope["state"]["request_id"]
         if not _accepts_json(headers.get("accept", "")):
             return error_response(406, "this API only serves application/json", request_id)
         if scope["method"] in ("POST", "PUT", "PATCH"):
@@ -1655,7 +1667,9 @@ def create_app(
         routes=[*routes, *admin_routes(injector)],
         middleware=[
             Middleware(FaultMiddleware, faults=injector, error_body=fault_body),
-            Middleware(AuthMiddleware, tokens=tokens),
+            Middleware(RequestIds),
+            Middleware(TokenAuth, resolve=_principals(tokens), refuse=_refuse, state_key="principal"),
+            Middleware(ContentChecks),
         ],
         exception_handlers={HTTPException: _no_route},
     )

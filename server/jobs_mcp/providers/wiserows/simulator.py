@@ -43,11 +43,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from jobs_mcp.providers.wiserows import seed as data
+from jobs_mcp.sandbox.auth import TokenAuth, lookup
 from jobs_mcp.sandbox.docstore import DocStore
-from jobs_mcp.sandbox.faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, admin_routes
+from jobs_mcp.sandbox.faults import FaultInjector, FaultMiddleware, admin_routes
 
 Clock = Callable[[], datetime]
 Doc = dict[str, Any]
@@ -162,42 +163,27 @@ def settle(doc: Doc, now: int, *, with_logs: bool = False) -> Doc:
 # --- auth ------------------------------------------------------------------------------------------------------------
 
 
-class AuthMiddleware:
-    """Resolves the bearer key to its permission level (``scope["state"]["level"]``) or answers 401."""
+def _key_level(tokens: dict[str, set[str]] | None) -> Callable[[str], str | None]:
+    """A bearer key -> its permission level ("" for a key that names none), None for an unknown key."""
 
-    def __init__(self, app: ASGIApp, tokens: dict[str, set[str]] | None) -> None:
-        self.app = app
-        self.tokens = tokens
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        header = Request(scope).headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            message = "Missing API key: send it as 'Authorization: Bearer ds_...'"
-            await error_response(401, "UNAUTHORIZED", message)(scope, receive, send)
-            return
-        known, level = self._level(token)
-        if not known:
-            await error_response(401, "UNAUTHORIZED", "Invalid API key")(scope, receive, send)
-            return
-        scope.setdefault("state", {})["level"] = level
-        await self.app(scope, receive, send)
-
-    def _level(self, token: str) -> tuple[bool, str | None]:
-        """(whether the key exists, its level: None for a key that names no level)."""
+    def level(token: str) -> str | None:
         if token in data.SANDBOX_TOKENS:
-            return True, data.SANDBOX_TOKENS[token]
-        if self.tokens is None:
-            return True, "admin"
-        if token not in self.tokens:
-            return False, None
-        granted = self.tokens[token]
+            return data.SANDBOX_TOKENS[token]
+        if tokens is None:
+            return "admin"
+        granted = lookup(tokens, token)
+        if granted is None:
+            return None
         named = [level for level in data.LEVELS if level in granted or "*" in granted]
-        return True, named[-1] if named else None
+        return named[-1] if named else ""
+
+    return level
+
+
+def _refuse(_scope: Scope, token: str) -> Response:
+    if not token:
+        return error_response(401, "UNAUTHORIZED", "Missing API key: send it as 'Authorization: Bearer ds_...'")
+    return error_response(401, "UNAUTHORIZED", "Invalid API key")
 
 
 def _require(request: Request, level: str, action: str) -> None:
@@ -303,7 +289,7 @@ def create_app(
         routes=[*routes, *admin_routes(injector)],
         middleware=[
             Middleware(FaultMiddleware, faults=injector, error_body=fault_body),
-            Middleware(AuthMiddleware, tokens=tokens),
+            Middleware(TokenAuth, resolve=_key_level(tokens), refuse=_refuse, state_key="level"),
         ],
         exception_handlers={WiseRowsError: api_error, HTTPException: http_error},
     )

@@ -15,7 +15,6 @@ token may do everything. A missing or rejected token gets the older 401 body.
 
 from __future__ import annotations
 
-import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Collection
@@ -28,7 +27,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jobs_mcp.providers.lytics.simulator.envelope import (
     BADREQ,
@@ -61,7 +59,8 @@ from jobs_mcp.providers.lytics.simulator.rules import (
 )
 from jobs_mcp.providers.lytics.simulator.seed import USER_EMAIL, job_document
 from jobs_mcp.providers.lytics.simulator.store import JobRecord, Store
-from jobs_mcp.sandbox.faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, admin_routes
+from jobs_mcp.sandbox.auth import TokenAuth, lookup
+from jobs_mcp.sandbox.faults import FaultInjector, FaultMiddleware, admin_routes
 
 Clock = Callable[[], datetime]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -73,27 +72,17 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class AuthMiddleware:
-    """Refuses requests without an accepted token (the control routes under /_sandbox/ need none)."""
+def _accepted(tokens: Collection[str] | None) -> Callable[[str], bool | None]:
+    """A token -> True when accepted (any token when ``tokens`` is None), else None."""
+    known = {t: True for t in tokens} if tokens is not None else None
+    return lambda token: True if known is None else lookup(known, token)
 
-    def __init__(self, app: ASGIApp, tokens: Collection[str] | None) -> None:
-        self.app = app
-        self.tokens = tokens
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX) and not self._accepts(scope):
-            await v1_unauthorized()(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    def _accepts(self, scope: Scope) -> bool:
-        request = Request(scope)
-        token = request.headers.get("authorization", "")
-        if not token and scope["path"].startswith("/api/"):
-            token = request.query_params.get("access_token") or request.query_params.get("key") or ""
-        if not token.strip():
-            return False
-        return self.tokens is None or any(hmac.compare_digest(token.encode(), t.encode()) for t in self.tokens)
+def _v1_token(request: Request) -> str:
+    """The v1 ``/api`` routes also take the token as ``?access_token=`` or ``?key=``."""
+    if not request.url.path.startswith("/api/"):
+        return ""
+    return request.query_params.get("access_token") or request.query_params.get("key") or ""
 
 
 class LyticsApi:
@@ -299,7 +288,13 @@ def create_app(
         routes=[*api.routes(), *admin_routes(injector)],
         middleware=[
             Middleware(FaultMiddleware, faults=injector, error_body=fault_body),
-            Middleware(AuthMiddleware, tokens=tokens),
+            Middleware(
+                TokenAuth,
+                resolve=_accepted(tokens),
+                refuse=lambda _s, _t: v1_unauthorized(),
+                scheme="",
+                fallback=_v1_token,
+            ),
         ],
         exception_handlers={LyticsError: lytics_error, HTTPException: http_error},
     )
