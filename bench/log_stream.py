@@ -6,7 +6,7 @@ from a file on disk. Each measurement starts a fresh process: `jobs-mcp serve` o
 the MCP client, from request to result) or the bare client; peak RSS is the process's `VmHWM`. The revision
 measured as "before" runs from a `git worktree` with `PYTHONPATH` pointing at its `server/` folder.
 
-Usage: python bench/log_stream.py [--sizes 10000,100000,1000000] [--before REV]
+Usage: python bench/log_stream.py [--sizes 10000,100000,1000000] [--before REV] [--layouts compact,spaces,...]
 """
 
 from __future__ import annotations
@@ -45,12 +45,30 @@ print(json.dumps({"seconds": took, "rss_kb": rss, "entries": len(entries)}))
 """
 
 
-def write_log(path: Path, entries: int, seed: int = 7) -> None:
-    """A Lytics job log of ``entries`` entries in the v2 envelope, oldest first (about 230 bytes an entry)."""
+def _indented(entry: dict[str, Any], eol: str = "\n") -> str:
+    """An entry as ``json.dumps(indent=2)`` writes it inside the envelope's array (two levels deep)."""
+    return ("    " + json.dumps(entry, indent=2).replace("\n", "\n    ")).replace("\n", eol)
+
+
+# How a server may lay its log out: (the envelope's opening, what stands between entries, an entry, the closing).
+LAYOUTS: dict[str, tuple[str, str, Any, str]] = {
+    "mixed": ('{"data": [', ",", json.dumps, '], "status": 200, "message": "success"}'),
+    "compact": ('{"data":[', ",", lambda e: json.dumps(e, separators=(",", ":")), '],"status":200}'),
+    "spaces": ('{"data": [', ", ", json.dumps, '], "status": 200, "message": "success"}'),
+    "indent=2": ('{\n  "data": [\n', ",\n", _indented, '\n  ],\n  "status": 200\n}'),
+    "newline per entry": ('{"data": [\n', ",\n", json.dumps, '\n], "status": 200}'),
+    "CRLF": ('{\r\n  "data": [\r\n', ",\r\n", lambda e: _indented(e, "\r\n"), '\r\n  ],\r\n  "status": 200\r\n}'),
+}
+
+
+def write_log(path: Path, entries: int, seed: int = 7, layout: str = "mixed") -> None:
+    """A Lytics job log of ``entries`` entries in the v2 envelope, oldest first (about 230 bytes an entry in the
+    "mixed" layout: ``json.dumps``' own spaces inside entries, a bare comma between them), laid out as ``layout``."""
+    opening, between, dumps, closing = LAYOUTS[layout]
     rng = random.Random(seed)
     start = NOW - timedelta(seconds=30 * entries)
     with path.open("w") as out:
-        out.write('{"data": [')
+        out.write(opening)
         for i in range(entries):
             roll = rng.random()
             level = "error" if roll < 0.05 else "warn" if roll < 0.08 else "info"
@@ -62,8 +80,8 @@ def write_log(path: Path, entries: int, seed: int = 7) -> None:
                 "timestamp": (start + timedelta(seconds=30 * i)).isoformat().replace("+00:00", "Z"),
                 "context": {"added": rng.randint(0, 500), "omitted": rng.randint(0, 9), "removed": rng.randint(0, 20)},
             }
-            out.write(("," if i else "") + json.dumps(entry))
-        out.write('], "status": 200, "message": "success"}')
+            out.write((between if i else "") + dumps(entry))
+        out.write(closing)
 
 
 # --- the Lytics-shaped API -----------------------------------------------------------------------------------
@@ -141,12 +159,13 @@ def bare_get(url: str) -> dict[str, float]:
     return dict(json.loads(out))
 
 
-def run(sizes: list[int], before: str | None) -> list[dict[str, Any]]:
+def run(sizes: list[int], before: str | None, layout: str = "mixed") -> list[dict[str, Any]]:
+    """One row per size: the streaming server (and ``before``, if given) against the bare GET, for one layout."""
     work = Path(tempfile.mkdtemp(prefix="jobs-mcp-bench-logs-"))
     server = None
     try:
         for n in sizes:
-            write_log(work / f"{n}.json", n)
+            write_log(work / f"{n}.json", n, layout=layout)
         port_file = work / "port"
         server = subprocess.Popen([sys.executable, __file__, "--serve", str(work), str(port_file)])
         while not port_file.exists() or not port_file.read_text():
@@ -162,7 +181,7 @@ def run(sizes: list[int], before: str | None) -> list[dict[str, Any]]:
         for n in sizes:
             (work / "current").write_text(f"{n}.json")
             tries = 3 if n <= 100_000 else 1
-            row: dict[str, Any] = {"entries": n, "mb": (work / f"{n}.json").stat().st_size / 1e6}
+            row: dict[str, Any] = {"entries": n, "layout": layout, "mb": (work / f"{n}.json").stat().st_size / 1e6}
             for name, (command, extra) in setups.items():
                 env = _env(api, work, extra)
                 runs = [anyio.run(tool_call, command, env, work / "pid") for _ in range(tries)]
@@ -201,14 +220,14 @@ def _env(api: str, work: Path, extra: dict[str, str]) -> dict[str, str]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     has_before = "before" in rows[0]
-    head = "| entries (body) | bare GET + json.loads | streaming digest (tool call) | ratio | peak RSS |"
+    head = "| layout | entries (body) | bare GET + json.loads | streaming digest (tool call) | ratio | peak RSS |"
     if has_before:
         head += " before streaming (tool call, peak RSS) |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         s, b = r["streaming"], r["bare"]
         line = (
-            f"| {r['entries']:,} ({r['mb']:.0f} MB) | {b['seconds']:.2f} s | {s['seconds']:.2f} s "
+            f"| {r['layout']} | {r['entries']:,} ({r['mb']:.0f} MB) | {b['seconds']:.2f} s | {s['seconds']:.2f} s "
             f"| {s['seconds'] / b['seconds']:.2f}x | {s['rss_kb'] / 1024:.0f} MiB |"
         )
         if has_before:
@@ -224,8 +243,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="log sizes in entries, comma-separated")
     parser.add_argument("--before", metavar="REV", help="also measure the server at this git revision")
+    parser.add_argument("--layouts", default="mixed", help=f"comma-separated, of: {', '.join(LAYOUTS)}")
     args = parser.parse_args()
-    rows = run([int(n) for n in args.sizes.split(",")], args.before)
+    sizes = [int(n) for n in args.sizes.split(",")]
+    rows = [row for layout in args.layouts.split(",") for row in run(sizes, args.before, layout)]
     print(table(rows))
 
 

@@ -80,6 +80,7 @@ def http_rows() -> list[tuple[str, str, str, str]]:
 # The last revision that read a log whole before digesting it: the "before streaming" side of the log rows.
 BEFORE_STREAMING = "d948673"
 LOG_ROWS = ("log digest tool call", "server peak RSS during the log digest")
+LAYOUT_ENTRIES = 1_000_000  # entries of the log measured once per layout (compact, ", ", indented, ...)
 
 
 def log_rows() -> list[tuple[str, str, str, str]]:
@@ -115,6 +116,18 @@ def log_rows() -> list[tuple[str, str, str, str]]:
             "yes" if faster <= 1.0 else "NO",
         )
     )
+    for layout in [name for name in log_stream.LAYOUTS if name != "mixed"]:
+        (r,) = log_stream.run([LAYOUT_ENTRIES], None, layout)
+        rows.append(
+            (
+                f"log digest tool call, {LAYOUT_ENTRIES:,} entries laid out as {layout} ({r['mb']:.0f} MB) vs a bare "
+                "httpx GET + json.loads of the same body; server peak RSS",
+                f"{vs_bare(r):.2f}x ({r['streaming']['seconds']:.2f} vs {r['bare']['seconds']:.2f} s); "
+                f"{mib(r, 'streaming'):.0f} MiB",
+                "≤ 1.2x",
+                "yes" if vs_bare(r) <= 1.2 else "NO",
+            )
+        )
     rows.append(
         (
             "server peak RSS during the log digest (VmHWM), 10k / 100k / 1M entries",

@@ -278,3 +278,96 @@ def test_items_are_what_json_loads_gives_or_the_document_is_refused(text: str, c
     items = list(JsonItems(functools.partial(next, iter(_split(body, cuts)), b"")).items(("data",)))
     # compared as JSON text: 1 and 1.0 and True differ there, NaN equals NaN, -0.0 is not 0.0
     assert json.dumps(items) == json.dumps(expected if isinstance(expected, list) else [])
+
+
+# --- time linear in the body, whatever its layout and chunking ---
+
+# How servers lay out JSON: compact, Python's default ", " and ": ", indented, one entry per line, Windows line ends.
+WHITESPACE_LAYOUTS: dict[str, Callable[[Any], str]] = {
+    "compact": lambda doc: json.dumps(doc, separators=(",", ":")),
+    "spaces": json.dumps,
+    "indent=2": lambda doc: json.dumps(doc, indent=2),
+    "newline per entry": lambda doc: '{"data": [\n' + ",\n".join(json.dumps(e) for e in doc["data"]) + "\n]}",
+    "CRLF": lambda doc: json.dumps(doc, indent=2).replace("\n", "\r\n"),
+    "tabs": lambda doc: json.dumps(doc, indent="\t"),
+}
+# Entries whose insides hold what stands between entries in some layout: `}, "`, `},\n` and `},{`.
+linear_entries = st.fixed_dictionaries(
+    {
+        "context": st.fixed_dictionaries({"added": st.integers(0, 500)}),
+        "code": st.sampled_from(["", "RATELIMIT-429", "}, {", "},{"]),
+        "rows": st.lists(st.fixed_dictionaries({"id": st.integers(0, 9)}), max_size=3),
+        "message": st.text(max_size=40),
+    }
+)
+
+
+class _DecoderWork:
+    """Counts what jsonitems hands its decoders: characters a decoder may read (on a refusal, all the text it was
+    offered; on success, the value it read) and calls of the one-run decoder."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import jobs_mcp.jsonitems as module
+
+        self.chars = self.runs = 0
+        run, scan, decode = module._decode_run, module._scan, module._decode
+
+        def counted_run(text: str) -> Any:
+            self.runs += 1
+            self.chars += len(text)
+            return run(text)
+
+        def counted(read: Callable[[str, int], tuple[Any, int]]) -> Callable[[str, int], tuple[Any, int]]:
+            def reading(text: str, at: int) -> tuple[Any, int]:
+                try:
+                    value, end = read(text, at)
+                except (StopIteration, ValueError):
+                    self.chars += len(text) - at
+                    raise
+                self.chars += end - at
+                return value, end
+
+            return reading
+
+        monkeypatch.setattr(module, "_decode_run", counted_run)
+        monkeypatch.setattr(module, "_scan", counted(scan))
+        monkeypatch.setattr(module, "_decode", counted(decode))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(linear_entries, min_size=1, max_size=5),
+    st.integers(1, 300),
+    st.sampled_from(sorted(WHITESPACE_LAYOUTS)),
+    st.integers(1, 9000),
+    st.integers(0, 9000),
+)
+def test_decoding_work_is_linear_in_the_body(
+    kinds: list[Any], repeat: int, layout: str, chunk: int, first: int
+) -> None:
+    """Every character reaches the decoders a bounded number of times, whatever the layout and wherever the
+    chunks end (a refused run is never tried again on the same text; a value cut by many chunk ends is not
+    decoded again at each one); the run decoder is called at most about once per chunk."""
+    entries = (kinds * repeat)[: max(len(kinds), repeat)]
+    text = WHITESPACE_LAYOUTS[layout]({"data": entries, "status": 200})
+    body = text.encode()
+    chunks = _split(body, list(range(first, len(body), chunk)))
+    with pytest.MonkeyPatch.context() as patch:
+        work = _DecoderWork(patch)
+        items = list(JsonItems(functools.partial(next, iter(chunks), b"")).items(("data",)))
+    assert items == entries
+    assert work.chars <= 4 * len(text) + 64, (work.chars, len(text), layout, chunk)
+    assert work.runs <= len(chunks) + 1, (work.runs, len(chunks))
+
+
+def test_a_value_across_many_chunks_is_not_decoded_again_at_each() -> None:
+    """One 2 MB entry in 100-byte chunks: the text it spans grows by doubling between tries."""
+    text = json.dumps({"data": [{"message": "x" * 2_000_000}, {"n": 1}]})
+    body = text.encode()
+    with pytest.MonkeyPatch.context() as patch:
+        work = _DecoderWork(patch)
+        items = list(
+            JsonItems(functools.partial(next, iter(_split(body, list(range(0, len(body), 100)))), b"")).items(("data",))
+        )
+    assert len(items) == 2
+    assert work.chars <= 4 * len(text), work.chars

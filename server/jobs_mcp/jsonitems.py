@@ -115,14 +115,20 @@ class JsonItems:
 
     def _run_of_items(self) -> Iterator[Any]:
         """The fast paths: the whole items within the text read so far, stopping before the last item of the text
-        (it may go on in the next chunk). First as one run decoded at once, then one by one."""
+        (it may go on in the next chunk). First as one run decoded at once, then one by one.
+
+        A refused run is never tried again on the same text: the separator is forgotten, and the items go one by
+        one to the last item of the text, so the next run starts in text the decoder has not seen. Each character
+        of the body reaches the run decoder at most twice (once refused, once accepted)."""
         text, at, separator = self._text, self._at, self._separator
         cut = text.rfind(separator, at) if separator else -1
         if cut > at:
             try:
                 run = _decode_run("[" + text[at : cut + 1] + "]")
             except msgspec.DecodeError:
-                pass  # not a run of whole items after all (or not JSON as json.loads reads it): one by one
+                # not a run of whole items after all (the separator also stands inside an item, or the text is
+                # not JSON as json.loads reads it): one by one, until a separator is seen between two whole items
+                self._separator = ""
             else:
                 self._at = cut + len(separator) - 1
                 yield from run
@@ -130,33 +136,41 @@ class JsonItems:
 
     def _one_by_one(self) -> Iterator[Any]:
         """Items followed by a comma within the text, decoded one after another with no other work in between;
-        remembers what separates them, for the next run."""
-        text, at, blank = self._text, self._at, _BLANK.match
+        remembers what separates them (the end of one item, the comma and blanks, the start of the next: all
+        seen), for the next run."""
+        text, blank = self._text, _BLANK.match
+        at = blank(text, self._at).end()  # type: ignore[union-attr]  # (always matches)
         try:
             while True:
                 value, end = _scan(text, at)
                 if end + 1 >= len(text) or text[end] != ",":
                     return
-                at = blank(text, end + 1).end()  # type: ignore[union-attr]  # (always matches)
+                at = blank(text, end + 1).end()  # type: ignore[union-attr]
                 self._at = at
-                self._separator = text[end - 1 : at + 1]
+                if at < len(text):  # the next item's first character is here: the whole separator is known
+                    self._separator = text[end - 1 : at + 1]
                 yield value
         except (StopIteration, ValueError):
             return  # cut at the chunk's end, or not JSON (ValueError: also a number json.loads will not convert)
 
     # --- the text ---
 
-    def _more(self) -> bool:
-        """Read the next chunk onto what is left of the text; False at the end."""
+    def _more(self, at_least: int = 1) -> bool:
+        """Read chunks onto what is left of the text until at least ``at_least`` characters more are there (or the
+        body ends); False when it had already ended."""
         if self._ended:
             return False
-        chunk = self._read()
-        try:
-            new = self._utf8.decode(chunk, final=not chunk)
-        except UnicodeDecodeError:
-            raise BrokenJson("the answer broke off or is not valid JSON (not UTF-8)") from None
-        self._ended = not chunk
-        self._text = self._text[self._at :] + new
+        new: list[str] = []
+        got = 0
+        while got < at_least and not self._ended:
+            chunk = self._read()
+            try:
+                new.append(self._utf8.decode(chunk, final=not chunk))
+            except UnicodeDecodeError:
+                raise BrokenJson("the answer broke off or is not valid JSON (not UTF-8)") from None
+            got += len(new[-1])
+            self._ended = not chunk
+        self._text = self._text[self._at :] + "".join(new)
         self._at = 0
         return True
 
@@ -177,7 +191,8 @@ class JsonItems:
     def _value(self) -> Any:
         """The next value. One that reaches the end of the text read so far may go on in the next chunk (a
         number cut in two, "1." of "1.5", or any value cut in two), so it is decoded again once more text follows
-        it or the document ends."""
+        it or the document ends. Each new try waits for the text to double, so a value spanning many chunks costs
+        time linear in its length, not one decode per chunk."""
         self._peek()
         while True:
             try:
@@ -187,5 +202,6 @@ class JsonItems:
             if end >= 0 and (self._ended or not _NUMBER_GOES_ON.fullmatch(self._text, end)):
                 self._at = end
                 return value
-            if len(self._text) - self._at > MAX_VALUE or not self._more():
+            pending = len(self._text) - self._at
+            if pending > MAX_VALUE or not self._more(at_least=max(pending, 1)):
                 raise BrokenJson("the answer broke off or is not valid JSON")
