@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import quote as urlquote
 
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -46,8 +47,16 @@ SafeId = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_pat
 
 
 def segment(value: object) -> str:
-    """A value as one URL path segment (for paths built from remote text, e.g. a job's workflow)."""
-    return urlquote(str(value), safe="")
+    """A value as one URL path segment (for paths built from remote text, e.g. a job's workflow). Quoting leaves
+    ``.`` and ``..`` as they are, and HTTP clients resolve them (``/v2/job/../ID`` is sent as ``/v2/ID``), so a
+    value that is empty or a dot segment is refused: nothing is sent to a path other than the one shown."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise ToolError(
+            f"Refused to put {text!r} into a request path: it is not an ID or a name, and the request would go to "
+            "another path than the one intended. Nothing was sent."
+        )
+    return urlquote(text, safe="")
 
 
 class OperationInput(BaseModel):
@@ -82,7 +91,7 @@ class Endpoint:
             names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
             values = {name: getattr(args, name, None) for name in names}
             if all(v not in (None, "") for v in values.values()):
-                return template.format(**{k: urlquote(str(v), safe="") for k, v in values.items()})
+                return template.format(**{k: segment(v) for k, v in values.items()})
         raise ValueError(f"no path of {self.paths} fits the arguments")  # a declaration bug, not user input
 
     def body_for(self, args: BaseModel) -> dict[str, Any] | None:

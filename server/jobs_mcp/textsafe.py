@@ -8,7 +8,10 @@ can never read as the server's own words.
 
 from __future__ import annotations
 
+import base64
 import re
+from typing import Any
+from urllib.parse import quote as urlquote
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]+")
 # Characters that change what text looks like without being seen: every Unicode format character (zero-width,
@@ -26,28 +29,76 @@ _INVISIBLE = re.compile(
 
 
 # Every credential this process holds (platform tokens): no text that leaves the server may contain one, in any
-# letter case or as any long piece of it. Filled as accounts are opened; read by ``scrub``.
-_SECRETS: set[str] = set()
-_SECRET_PATTERN: list[re.Pattern[str] | None] = [None]
+# letter case, as any long piece of it, or encoded the ways a platform may echo it (percent-encoded, hex, base64
+# standard or URL-safe, padded or not, inside a longer encoded text). Filled as accounts are opened
+# (``remember_secret``); read by ``scrub``.
 SECRET_PIECE = 12  # characters of a secret that are already too much to show
 
 
-def remember_secret(secret: str) -> None:
-    """Scrub this secret from everything from now on (short values are not secrets worth a pattern)."""
-    if len(secret) >= 8 and secret not in _SECRETS:
-        _SECRETS.add(secret)
-        pieces = {
-            s[i : i + min(len(s), SECRET_PIECE)] for s in _SECRETS for i in range(max(len(s) - SECRET_PIECE, 0) + 1)
-        }
-        _SECRET_PATTERN[0] = re.compile(
-            "(?:" + "|".join(map(re.escape, sorted(pieces, key=len, reverse=True))) + ")+", re.IGNORECASE
-        )
+def _encodings(text: str) -> set[str]:
+    """``text`` as it is and as each encoding writes it. Base64 is taken at the three byte alignments ``text`` can
+    have inside a longer encoded text (say ``user:token`` for HTTP basic auth), keeping only the characters that
+    come from ``text`` alone, so padding and whatever surrounds it make no difference."""
+    raw = text.encode()
+    forms = {text, urlquote(text, safe=""), "".join(f"%{b:02X}" for b in raw), raw.hex()}
+    for offset in range(3):
+        aligned = b"\0" * offset + raw
+        start, end = -(-8 * offset // 6), 8 * len(aligned) // 6
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            forms.add(encode(aligned).decode()[start:end])
+    return {form for form in forms if form}
 
 
-def scrub(text: str) -> str:
-    """The text with every remembered secret masked (any case, any long piece)."""
-    pattern = _SECRET_PATTERN[0]
-    return pattern.sub("***", text) if pattern is not None else text
+def _pieces(secret: str) -> set[str]:
+    """The whole secret and every ``SECRET_PIECE``-long piece of it, each in every encoding."""
+    size = min(len(secret), SECRET_PIECE)
+    raw = {secret} | {secret[i : i + size] for i in range(len(secret) - size + 1)}
+    return {form for piece in raw for form in _encodings(piece)}
+
+
+def _trie(words: set[str]) -> str:
+    """One regular expression matching any of ``words`` (lower case), longest first, written as a trie so a scrub
+    costs about the same however many secrets and forms there are (an alternation of thousands would not)."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word.lower():
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root)
+
+
+class Scrubber:
+    """The secrets to mask, and the one pattern that masks them all."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._words: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def remember(self, secret: str) -> None:
+        """Scrub this secret from everything from now on (short values are not secrets worth a pattern)."""
+        if len(secret) >= 8 and secret not in self._secrets:
+            self._secrets.add(secret)
+            self._words |= _pieces(secret)
+            self._pattern = re.compile(f"(?:{_trie(self._words)})+", re.IGNORECASE)
+
+    def scrub(self, text: str) -> str:
+        """The text with every remembered secret masked (any case, any long piece, any encoding named above)."""
+        return self._pattern.sub("***", text) if self._pattern is not None else text
+
+
+_PROCESS = Scrubber()  # every credential this process holds
+remember_secret = _PROCESS.remember
+scrub = _PROCESS.scrub
 
 
 def _visible(match: re.Match[str]) -> str:
