@@ -19,6 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
+import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 from mcp import Client
@@ -130,7 +132,9 @@ class Sandbox:
             approval_page=approval_page,  # type: ignore[arg-type]
             audit_db=str(audit),
         )
-        self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={provider: self.app})
+        # A hand-moved Clock drives the server too: a wait's polls move it instead of sleeping.
+        follow = {"clock": now, "sleep": now.sleep} if isinstance(now, Clock) else {}
+        self.runtime = Runtime(self.settings, policy=FAST, sandbox_apps={provider: self.app}, **follow)
         self.server = build_server(self.settings, self.runtime)
 
     def hits(self, method: str | None = None, path_glob: str | None = None) -> int:
@@ -176,6 +180,11 @@ class Clock:
 
     def advance(self, seconds: float = 0.0, **delta: float) -> None:
         self.now += timedelta(seconds=seconds, **delta)
+
+    async def sleep(self, seconds: float) -> None:
+        """What a server on this clock does instead of sleeping: the time passes at once (other tasks still run)."""
+        self.advance(seconds)
+        await anyio.lowlevel.checkpoint()
 
 
 @pytest.fixture

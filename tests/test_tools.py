@@ -23,6 +23,7 @@ READ_TOOLS = {
     "lytics_list_streams",
     "lytics_list_schema_fields",
     "lytics_get_event_quota",
+    "lytics_wait_for_job",
     "data_health_report",
 }
 

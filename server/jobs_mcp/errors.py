@@ -8,7 +8,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 class ApiError(ToolError):
     """An API call that failed; ``status`` is the HTTP status (None when no response came back)."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.retry_after = retry_after  # a 429's Retry-After in seconds, when it gave one

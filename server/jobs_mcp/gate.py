@@ -29,6 +29,7 @@ from jobs_mcp.audit import AuditLog
 from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, Signer, canonical_digest, nonce_of
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Change, Operation, OperationInput, Plan, Risk, ToolResult, WriteSpec
+from jobs_mcp.registry import provider
 from jobs_mcp.state import Record, StateStore
 from jobs_mcp.state.memory import MemoryStore
 from jobs_mcp.textsafe import one_line
@@ -106,6 +107,13 @@ def _version(op: Operation[Any, Any], api: ApiClient, target: dict[str, Any] | N
         return "-"
     version = _spec(op).version or api.provider.version
     return canonical_digest(version(target))[:16]
+
+
+def _follow_up(op: Operation[Any, Any], answer: Any) -> str | None:
+    """The wait tool that follows what this write started (a trigger's run, a started pipeline), with its id."""
+    verb = _spec(op).verb
+    follows = (o.follows for o in provider(op.provider).operations() if o.follows is not None)
+    return next((call for follow in follows if (call := follow(verb, answer))), None)
 
 
 def _iso(epoch: float) -> str:
@@ -435,8 +443,10 @@ class Gate:
             self.audit.outcome(record["id"], record["account"], record["tool"], shown, result, **who)
             return outcome
         target = data if isinstance(data, dict) else None
+        done = "Done. Tell the person the result."
+        follow = _follow_up(op, data)
         outcome = ActionResult(
-            **base, status="executed", target=target, next_step=resent + "Done. Tell the person the result."
+            **base, status="executed", target=target, next_step=resent + done + (f" {follow}" if follow else "")
         )
         executed = {"status": "executed", "target": target} | ({"resent": True} if resent else {})
         self.audit.outcome(record["id"], record["account"], record["tool"], shown, executed, **who)

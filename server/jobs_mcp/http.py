@@ -230,7 +230,9 @@ class ApiClient:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             if status == 429:  # some rate limiters answer in plain text ("Too Many Requests"): still a rate limit
-                raise ApiError(self._explain(status, "", "", where, response), status=status) from None
+                raise ApiError(
+                    self._explain(status, "", "", where, response), status=status, retry_after=_said_wait(response)
+                ) from None
             kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "malformed JSON"
             hint = "a proxy or an outage?" if status >= 500 else "an unexpected answer"
             raise ApiError(
@@ -242,7 +244,12 @@ class ApiClient:
         if status < 400:
             return Answer(wire.unwrap(body), wire.next_cursor(body))
         code, message = wire.error(body)
-        raise ApiError(self._explain(status, code, self._scrub(message), where, response), status=status, code=code)
+        raise ApiError(
+            self._explain(status, code, self._scrub(message), where, response),
+            status=status,
+            code=code,
+            retry_after=_said_wait(response) if status == 429 else None,
+        )
 
     def _explain(self, status: int, code: str, message: str, where: str, response: httpx.Response) -> str:
         said = f" {self.platform} said: {quote(message)}" if message else ""
@@ -261,11 +268,8 @@ class ApiClient:
                 "Ask an admin of the account for a token with that permission."
             )
         if status == 429:
-            try:
-                wait: float | None = float(response.headers.get("Retry-After", ""))
-            except ValueError:
-                wait = None  # absent, or a date: a number is all this server repeats
-            after = f" after {wait:g} s" if wait is not None and math.isfinite(wait) and wait >= 0 else " in a minute"
+            wait = _said_wait(response)
+            after = f" after {wait:g} s" if wait is not None else " in a minute"
             return f"{self.platform} is rate limiting {where} (HTTP 429{tag}). Try again{after}.{said}"
         if status >= 500:
             return f"{self.platform} had a server error on {where} (HTTP {status}{tag}).{said} Try again later."
@@ -277,3 +281,12 @@ class ApiClient:
 
     def _scrub(self, text: str) -> str:
         return scrub(text)
+
+
+def _said_wait(response: httpx.Response) -> float | None:
+    """A 429's Retry-After in seconds; None when absent or a date (a number is all this server repeats)."""
+    try:
+        wait = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return wait if math.isfinite(wait) and wait >= 0 else None

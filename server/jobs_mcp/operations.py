@@ -200,6 +200,11 @@ class Call(Generic[In]):
     extra_next: dict[str, str] = field(default_factory=dict)  # next-page cursors of the `also` answers that have more
     log: Any = None  # the digester the main answer's log was streamed into (operations with a LogStream)
     progress: Progress | None = None  # reports progress to the client
+    # set by the runtime for reads that follow a run (waits.py): another read of the same account, the clock and
+    # a sleep (tests move a hand clock instead of sleeping)
+    read: Callable[[Operation[Any, Any], OperationInput], Awaitable[ToolResult]] | None = None
+    clock: Callable[[], datetime] | None = None
+    sleep: Callable[[float], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ class Operation(Generic[In, R]):
     run: Callable[[Call[In]], Awaitable[R]] | None = None  # a composite read that makes its own calls
     log: LogStream | None = None  # the main endpoint answers a log: streamed into a digester (``Call.log``)
     write: WriteSpec | None = None  # set for write and lifecycle operations: how the gate proposes them
+    # a wait tool (waits.py): the call that follows what an executed write of this verb answered, or None
+    follows: Callable[[str, Any], str | None] | None = None
 
     @property
     def annotations(self) -> ToolAnnotations:

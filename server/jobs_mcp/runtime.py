@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,9 +45,11 @@ class Runtime:
         clock: Callable[[], datetime] = utcnow,
         policy: RetryPolicy | None = None,
         sandbox_apps: Mapping[str, Any] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.sleep = sleep  # between a wait's polls (tests move a hand clock instead)
         self.policy = policy  # None: the ApiClient default
         self._sandbox_apps = dict(sandbox_apps or {})
         self._clients: dict[tuple[str, str], ApiClient] = {}
@@ -150,6 +152,12 @@ class Runtime:
     ) -> Call[Any]:
         """The call's context, after the operation's pre-flight check (reads and writes alike) has passed."""
         call: Call[Any] = Call(args=args, api=api, now=self.clock(), sandbox=api.account.sandbox, progress=progress)
+        call.clock, call.sleep = self.clock, self.sleep
+
+        async def read_also(other: Operation[Any, Any], other_args: OperationInput) -> ToolResult:
+            return await self.run_read(other, await self.checked_call(other, other_args, api))
+
+        call.read = read_also
         if op.check is not None:
             await op.check(call)
         return call
@@ -163,8 +171,11 @@ class Runtime:
     ) -> ToolResult:
         """Run a read operation: pre-flight check, then the main call and its companions concurrently (then any
         companions those answers call for)."""
-        call = await self.checked_call(op, args, self.client(op.provider, account), progress)
-        api = call.api
+        return await self.run_read(op, await self.checked_call(op, args, self.client(op.provider, account), progress))
+
+    async def run_read(self, op: Operation[Any, Any], call: Call[Any]) -> ToolResult:
+        """A read on a checked call (``read``'s second half; a wait runs its get tool's read through it)."""
+        args, api = call.args, call.api
         if op.run is not None:
             composite: ToolResult = await op.run(call)
             return composite
@@ -180,7 +191,7 @@ class Runtime:
                 from jobs_mcp.logstream import read_log  # the streaming parser loads with the first log read
 
                 rest = await read_log(
-                    api, path, at=log.at, digester=call.log, params=params, entry=log.entry, progress=progress
+                    api, path, at=log.at, digester=call.log, params=params, entry=log.entry, progress=call.progress
                 )
                 call.data = api.provider.wire.unwrap(rest)
                 return

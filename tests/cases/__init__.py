@@ -19,6 +19,19 @@ Args = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Follow:
+    """A provider's wait tool and runs of its seed data to follow (tests/test_waits.py)."""
+
+    tool: str
+    ended: Args  # a run already over (a failure): answered on the first read
+    ends: Args  # a run that ends after some polls (within a few calls), as ...
+    ends_as: str  # ... this status
+    stays: Args  # a run still going when every call's time is up
+    route: str  # path glob of what a poll reads (to count reads)
+    after: tuple[str, ...] = ()  # writes whose executed answer names this wait (a trigger, a start)
+
+
+@dataclass(frozen=True)
 class Cases:
     provider: str
     reads: dict[str, Args]  # every read tool -> arguments that work on a fresh simulator
@@ -29,6 +42,7 @@ class Cases:
     extra_reads: list[tuple[str, Args]] = field(default_factory=list)  # further argument sets worth checking
     # reads whose log is streamed: (tool, arguments, path glob of the log's route); each answer must hold >1 entry
     streamed_logs: list[tuple[str, Args, str]] = field(default_factory=list)
+    follow: Follow | None = None  # the wait tool, for providers whose runs or jobs end
 
 
 def provider_names() -> tuple[str, ...]:

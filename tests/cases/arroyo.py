@@ -1,12 +1,13 @@
 """Arroyo cases for the provider-parametrized suites."""
 
-from cases import Cases
+from cases import Cases, Follow
 from jobs_mcp.providers.arroyo.seed import (
     FAILED_JOB_ID,
     FAILED_PIPELINE_ID,
     FINISHED_PIPELINE_ID,
     HEALTHY_PIPELINE_ID,
     PREVIEW_PIPELINE_ID,
+    STARTING_PIPELINE_ID,
     STOPPED_PIPELINE_ID,
 )
 
@@ -19,6 +20,7 @@ QUERY = (
 CASES = Cases(
     provider="arroyo",
     reads={
+        "arroyo_wait_for_job": {"pipeline_id": FAILED_PIPELINE_ID, "state": "Running"},
         "arroyo_list_pipelines": {},
         "arroyo_get_pipeline": {"pipeline_id": HEALTHY_PIPELINE_ID},
         "arroyo_list_jobs": {},
@@ -39,6 +41,7 @@ CASES = Cases(
         "arroyo_delete_pipeline": {"pipeline_id": FINISHED_PIPELINE_ID},
     },
     not_found={
+        "arroyo_wait_for_job": {"pipeline_id": MISSING, "state": "Running"},
         "arroyo_get_pipeline": {"pipeline_id": MISSING},
         "arroyo_get_job": {"pipeline_id": MISSING},
         "arroyo_get_job_errors": {"pipeline_id": MISSING},
@@ -54,4 +57,13 @@ CASES = Cases(
         ("arroyo_list_pipelines", {"limit": 2}),
         ("arroyo_validate_query", {"query": "SELECT * FROM nowhere"}),
     ],
+    follow=Follow(
+        tool="arroyo_wait_for_job",
+        ended={"pipeline_id": FAILED_PIPELINE_ID, "state": "Running"},
+        ends={"pipeline_id": STARTING_PIPELINE_ID, "state": "Running"},
+        ends_as="Running",
+        stays={"pipeline_id": HEALTHY_PIPELINE_ID, "state": "Stopped"},
+        route="/api/v1/pipelines/*/jobs",
+        after=("arroyo_start_pipeline", "arroyo_restart_pipeline", "arroyo_stop_pipeline"),
+    ),
 )

@@ -1,13 +1,20 @@
 """Lytics cases for the provider-parametrized suites."""
 
-from cases import Cases
-from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, FAILED_JOB_ID, HEALTHY_EXPORT_ID, PAUSED_JOB_ID
+from cases import Cases, Follow
+from jobs_mcp.providers.lytics.simulator import (
+    CYCLING_JOB_ID,
+    FACEBOOK_EXPORT_ID,
+    FAILED_JOB_ID,
+    HEALTHY_EXPORT_ID,
+    PAUSED_JOB_ID,
+)
 
 MISSING = "00000000000000000000000000000000"
 
 CASES = Cases(
     provider="lytics",
     reads={
+        "lytics_wait_for_job": {"job_id": FAILED_JOB_ID},
         "lytics_list_jobs": {},
         "lytics_get_job": {"job_id": FACEBOOK_EXPORT_ID},
         "lytics_list_workflows": {},
@@ -31,6 +38,7 @@ CASES = Cases(
         "lytics_kill_job": {"job_id": FAILED_JOB_ID},
     },
     not_found={
+        "lytics_wait_for_job": {"job_id": MISSING},
         "lytics_get_job": {"job_id": MISSING},
         "lytics_get_job_logs": {"job_id": MISSING},
         "lytics_pause_job": {"job_id": MISSING},
@@ -42,4 +50,13 @@ CASES = Cases(
         ("lytics_get_job_logs", {"job_id": FACEBOOK_EXPORT_ID}, "/v2/job/*/logs"),
         ("lytics_list_account_job_logs", {}, "/v2/job/logs"),
     ],
+    follow=Follow(
+        tool="lytics_wait_for_job",
+        ended={"job_id": FAILED_JOB_ID},
+        ends={"job_id": CYCLING_JOB_ID},
+        ends_as="sleeping",
+        stays={"job_id": HEALTHY_EXPORT_ID},
+        route="/v2/job/*",
+        after=("lytics_resume_job", "lytics_bounce_job"),
+    ),
 )

@@ -1,6 +1,6 @@
 """OwlMetry cases for the provider-parametrized suites."""
 
-from cases import Cases
+from cases import Cases, Follow
 from jobs_mcp.providers.owlmetry.seed import (
     ABORTED_RUN_ID,
     BACKFILL_RUN_ID,
@@ -15,6 +15,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 CASES = Cases(
     provider="owlmetry",
     reads={
+        "owlmetry_wait_for_run": {"run_id": FAILED_MIDWAY_RUN_ID},
         "owlmetry_list_job_runs": {},
         "owlmetry_get_job_run": {"run_id": FAILED_MIDWAY_RUN_ID},
     },
@@ -23,6 +24,7 @@ CASES = Cases(
         "owlmetry_cancel_job_run": {"run_id": RUNNING_RUN_ID},
     },
     not_found={
+        "owlmetry_wait_for_run": {"run_id": MISSING},
         "owlmetry_get_job_run": {"run_id": MISSING},
         "owlmetry_cancel_job_run": {"run_id": MISSING},
     },
@@ -36,4 +38,13 @@ CASES = Cases(
         ("owlmetry_get_job_run", {"run_id": PENDING_RUN_ID}),
         ("owlmetry_get_job_run", {"run_id": ABORTED_RUN_ID}),
     ],
+    follow=Follow(
+        tool="owlmetry_wait_for_run",
+        ended={"run_id": FAILED_MIDWAY_RUN_ID},
+        ends={"run_id": PENDING_RUN_ID},
+        ends_as="completed",
+        stays={"run_id": RUNNING_RUN_ID},
+        route="/v1/jobs/*",
+        after=("owlmetry_trigger_job",),
+    ),
 )

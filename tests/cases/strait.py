@@ -1,6 +1,6 @@
 """Strait cases for the provider-parametrized suites."""
 
-from cases import Cases
+from cases import Cases, Follow
 from jobs_mcp.providers.strait.seed import (
     CATALOG_JOB_ID,
     DEAD_LETTER_RUN_ID,
@@ -14,6 +14,8 @@ from jobs_mcp.providers.strait.seed import (
     MANUAL_JOB_ID,
     PAUSED_JOB_ID,
     QUEUED_RUN_ID,
+    RUNNING_RUN_ID,
+    UPSTREAM_RUN_ID,
     VERSIONED_JOB_ID,
     VERSIONED_JOB_VERSION_IDS,
 )
@@ -23,6 +25,7 @@ MISSING = "00000000-0000-7000-8000-000000000000"
 CASES = Cases(
     provider="strait",
     reads={
+        "strait_wait_for_run": {"run_id": DEAD_LETTER_RUN_ID},
         "strait_list_jobs": {},
         "strait_get_job": {"job_id": FAILING_JOB_ID},
         "strait_list_job_versions": {"job_id": VERSIONED_JOB_ID},
@@ -61,6 +64,7 @@ CASES = Cases(
         "strait_disable_jobs": {"job_ids": [HEALTHY_JOB_ID, FLAKY_JOB_ID]},
     },
     not_found={
+        "strait_wait_for_run": {"run_id": MISSING},
         "strait_get_job": {"job_id": MISSING},
         "strait_get_run": {"run_id": MISSING},
         "strait_list_job_versions": {"job_id": MISSING},
@@ -74,4 +78,13 @@ CASES = Cases(
         ("strait_list_runs", {"status": "failed", "limit": 3}),
         ("strait_get_job_health", {"job_id": HEALTHY_JOB_ID, "window": "1d"}),
     ],
+    follow=Follow(
+        tool="strait_wait_for_run",
+        ended={"run_id": DEAD_LETTER_RUN_ID},
+        ends={"run_id": RUNNING_RUN_ID},
+        ends_as="completed",
+        stays={"run_id": UPSTREAM_RUN_ID},
+        route="/v1/runs/*",
+        after=("strait_trigger_job",),
+    ),
 )

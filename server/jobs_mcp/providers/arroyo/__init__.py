@@ -39,6 +39,7 @@ PROVIDER = Provider(
     version=version,
     operations=lazy(
         "jobs_mcp.providers.arroyo.reads:OPERATIONS",
+        "jobs_mcp.providers.arroyo.waits:OPERATIONS",
         "jobs_mcp.providers.arroyo.observe:OPERATIONS",
         "jobs_mcp.providers.arroyo.flow:OPERATIONS",
         "jobs_mcp.providers.arroyo.writes:WRITE_OPERATIONS",

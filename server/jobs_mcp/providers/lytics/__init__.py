@@ -17,6 +17,7 @@ PROVIDER = Provider(
     version=version,
     operations=lazy(
         "jobs_mcp.providers.lytics.reads:OPERATIONS",
+        "jobs_mcp.providers.lytics.waits:OPERATIONS",
         "jobs_mcp.providers.lytics.health:HEALTH_OPERATIONS",
         "jobs_mcp.providers.lytics.writes:WRITE_OPERATIONS",
     ),

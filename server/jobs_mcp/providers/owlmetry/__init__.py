@@ -22,7 +22,9 @@ PROVIDER = Provider(
     status_class=status_class,
     version=run_version,
     operations=lazy(
-        "jobs_mcp.providers.owlmetry.reads:OPERATIONS", "jobs_mcp.providers.owlmetry.writes:WRITE_OPERATIONS"
+        "jobs_mcp.providers.owlmetry.reads:OPERATIONS",
+        "jobs_mcp.providers.owlmetry.writes:WRITE_OPERATIONS",
+        "jobs_mcp.providers.owlmetry.waits:OPERATIONS",
     ),
     simulator=lazy("jobs_mcp.providers.owlmetry.simulator:create_app"),
     extras=("team_id",),

@@ -58,7 +58,11 @@ PROVIDER = Provider(
     wire=Wire(unwrap=_unwrap, error=_error, next_cursor=_next_cursor),
     status_class=status_class,
     version=version,
-    operations=lazy("jobs_mcp.providers.strait.reads:OPERATIONS", "jobs_mcp.providers.strait.writes:WRITE_OPERATIONS"),
+    operations=lazy(
+        "jobs_mcp.providers.strait.reads:OPERATIONS",
+        "jobs_mcp.providers.strait.writes:WRITE_OPERATIONS",
+        "jobs_mcp.providers.strait.waits:OPERATIONS",
+    ),
     simulator=lazy("jobs_mcp.providers.strait.simulator:create_app"),
     extras=("project_id",),
     sandbox_extras={"project_id": "proj_northwind_data"},

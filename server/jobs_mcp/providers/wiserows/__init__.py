@@ -32,7 +32,9 @@ PROVIDER = Provider(
     status_class=status_class,
     version=version,
     operations=lazy(
-        "jobs_mcp.providers.wiserows.reads:OPERATIONS", "jobs_mcp.providers.wiserows.writes:WRITE_OPERATIONS"
+        "jobs_mcp.providers.wiserows.reads:OPERATIONS",
+        "jobs_mcp.providers.wiserows.writes:WRITE_OPERATIONS",
+        "jobs_mcp.providers.wiserows.waits:OPERATIONS",
     ),
     simulator=lazy("jobs_mcp.providers.wiserows.simulator:create_app"),
     error_hints=ERROR_HINTS,

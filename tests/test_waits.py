@@ -1,0 +1,176 @@
+"""The wait tools (jobs_mcp.waits), parametrized over every provider whose runs or jobs end.
+
+Each provider's case names a run already over, one that ends after some polls, one still going when the time is
+up, and the route a poll reads. The server and the simulator share a hand-moved clock: a wait's pauses move it
+instead of sleeping, so following a run for minutes takes milliseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from cases import Cases, Follow, all_cases
+from jobs_mcp.waits import DEFAULT_TIMEOUT, MAX_TIMEOUT
+from support import Clock, Sandbox, text_of
+
+pytestmark = pytest.mark.anyio
+
+FOLLOWED = [c for c in all_cases() if c.follow is not None]
+IDS = [c.provider for c in FOLLOWED]
+
+
+def follow_of(cases: Cases) -> Follow:
+    assert cases.follow is not None
+    return cases.follow
+
+
+def served(cases: Cases) -> tuple[Sandbox, Clock]:
+    clock = Clock()
+    return Sandbox(provider=cases.provider, now=clock), clock
+
+
+def test_every_platform_with_runs_has_a_wait_tool() -> None:
+    assert sorted(IDS) == sorted(c.provider for c in all_cases())
+
+
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_a_run_already_over_is_answered_at_once(cases: Cases) -> None:
+    follow = follow_of(cases)
+    sandbox, clock = served(cases)
+    start = clock.now
+    async with Client(sandbox.server) as client:
+        result = await client.call_tool(follow.tool, follow.ended)
+    assert not result.is_error, text_of(result)
+    data: dict[str, Any] = result.structured_content or {}
+    assert data["ended"] is True and data["polls"] == 1 and clock.now == start
+    assert data["health"] == "failed" or data["reached"] is False
+    assert data["digest"] is not None or data["detail"] or "get_job_logs" in data["next_step"], data
+    assert "again" not in data["next_step"]
+
+
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_a_running_run_is_followed_to_its_end_with_progress(cases: Cases) -> None:
+    follow = follow_of(cases)
+    sandbox, clock = served(cases)
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with Client(sandbox.server) as client:
+        for _call in range(12):  # "within a few calls": every call stays within its own time limit
+            before = clock.now
+            result = await client.call_tool(follow.tool, follow.ends, progress_callback=on_progress)
+            assert not result.is_error, text_of(result)
+            data: dict[str, Any] = result.structured_content or {}
+            assert (clock.now - before).total_seconds() <= DEFAULT_TIMEOUT + 1
+            if data["ended"]:
+                break
+            assert f"call {follow.tool}(" in data["next_step"]
+    assert data["ended"] and data["status"] == follow.ends_as, data
+    assert data["polls"] >= 2 or _call > 0
+    assert seen and all(message and data["id"] in message for _, _, message in seen)
+    assert all(total is not None and 0 <= progress <= total for progress, total, _ in seen)
+
+
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_time_up_is_an_answer_naming_the_next_call(cases: Cases) -> None:
+    follow = follow_of(cases)
+    sandbox, clock = served(cases)
+    start = clock.now
+    async with Client(sandbox.server) as client:
+        result = await client.call_tool(follow.tool, {**follow.stays, "timeout_s": 30})
+    assert not result.is_error, text_of(result)
+    data: dict[str, Any] = result.structured_content or {}
+    assert data["ended"] is False and 30 <= data["waited_s"] <= 31
+    assert 30 <= (clock.now - start).total_seconds() <= 31
+    assert "still" in text_of(result) and f"call {follow.tool}(" in text_of(result)
+    # the platform's pace, backing off: a handful of reads in 30 s, not one a second
+    assert 3 <= data["polls"] <= 10, data["polls"]
+
+
+@pytest.mark.parametrize("seconds", [0, MAX_TIMEOUT + 1, 600])
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_timeout_out_of_range_is_refused_before_any_read(cases: Cases, seconds: int) -> None:
+    follow = follow_of(cases)
+    sandbox, _clock = served(cases)
+    async with Client(sandbox.server) as client:
+        result = await client.call_tool(follow.tool, {**follow.stays, "timeout_s": seconds})
+    assert result.is_error and "timeout_s" in text_of(result)
+    assert sandbox.hits() == 0
+
+
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_cancelling_stops_the_polls_at_once(cases: Cases) -> None:
+    """A client that gives up (the SDK sends notifications/cancelled): no read of the platform afterwards."""
+    follow = follow_of(cases)
+    clock = Clock()
+    sandbox = Sandbox(provider=cases.provider, now=clock)
+    polled = anyio.Event()
+
+    async def paced(seconds: float) -> None:  # a real pause, so the call is still waiting when it is cancelled
+        polled.set()
+        clock.advance(seconds)
+        await anyio.sleep(0.05)
+
+    sandbox.runtime.sleep = paced
+    async with Client(sandbox.server) as client:
+        async with anyio.create_task_group() as group:
+            group.start_soon(client.call_tool, follow.tool, follow.stays)
+            await polled.wait()
+            group.cancel_scope.cancel()
+        after = sandbox.hits(path_glob=follow.route)
+        await anyio.sleep(0.5)  # several paces of the loop, had it gone on
+        assert sandbox.hits(path_glob=follow.route) == after
+        # the session is still fine
+        result = await client.call_tool(follow.tool, follow.ended)
+        assert not result.is_error
+
+
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_rate_limits_while_polling_back_off_and_are_reported(cases: Cases) -> None:
+    """The platform starts answering 429 (Retry-After 12) after the first read: the wait slows to the pace it
+    asks for, and at time up says what it met."""
+    follow = follow_of(cases)
+    clock = Clock()
+    sandbox = Sandbox(provider=cases.provider, now=clock)
+
+    limited: list[bool] = []
+
+    async def then_limited(seconds: float) -> None:
+        if not limited:  # the fault goes in once, after the first poll
+            sandbox.faults.add("GET", follow.route, status=429, retry_after=12)
+            limited.append(True)
+        await clock.sleep(seconds)
+
+    sandbox.runtime.sleep = then_limited
+    async with Client(sandbox.server) as client:
+        result = await client.call_tool(follow.tool, {**follow.stays, "timeout_s": 40})
+    assert not result.is_error, text_of(result)
+    data: dict[str, Any] = result.structured_content or {}
+    assert data["ended"] is False and "429" in data["next_step"], data
+    assert data["polls"] <= 5, data["polls"]
+
+
+AFTER = [(c, tool) for c in FOLLOWED for tool in follow_of(c).after]
+
+
+@pytest.mark.parametrize(("cases", "tool"), AFTER, ids=[tool for _, tool in AFTER])
+async def test_an_executed_trigger_or_start_names_the_wait_and_its_id(cases: Cases, tool: str) -> None:
+    follow = follow_of(cases)
+    sandbox = Sandbox(provider=cases.provider, confirm="token")
+    async with Client(sandbox.server) as client:
+        proposal = await client.call_tool(tool, cases.writes[tool])
+        confirm = {"confirmation_id": (proposal.structured_content or {})["confirmation_id"]}
+        done = await client.call_tool("confirm_action", confirm)
+        data: dict[str, Any] = done.structured_content or {}
+        assert data["status"] == "executed", text_of(done)
+        assert f"call {follow.tool}(" in data["next_step"] and str(data["target"]["id"]) in data["next_step"]
+        call = data["next_step"].split(f"call {follow.tool}(", 1)[1].split(")", 1)[0]
+        args = dict(part.split("=", 1) for part in call.split(", "))
+        followed = await client.call_tool(follow.tool, {k: v.strip('"') for k, v in args.items()} | {"timeout_s": 5})
+    assert not followed.is_error, text_of(followed)
