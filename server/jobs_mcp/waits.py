@@ -26,9 +26,7 @@ from jobs_mcp.textsafe import quote
 
 DEFAULT_TIMEOUT = 45
 MAX_TIMEOUT = 55  # under every client's cut-off (about 60 s)
-TimeoutS = Field(
-    DEFAULT_TIMEOUT, ge=1, le=MAX_TIMEOUT, description=f"seconds to wait at most (1-{MAX_TIMEOUT}); call again after"
-)
+TimeoutS = Field(DEFAULT_TIMEOUT, ge=1, le=MAX_TIMEOUT, description="seconds to wait at most")
 
 
 class WaitInput(OperationInput):

@@ -39,8 +39,7 @@ def _look(args: WaitJobArgs, result: JobResult, _history: Sequence[str]) -> Seen
 WAIT = Wait(
     name="arroyo_wait_for_job",
     title="Wait for an Arroyo job state",
-    description="Wait up to timeout_s for a pipeline's job to reach a state (Running after start, Stopped after "
-    "stop); says if it ended elsewhere. Read-only; call again.",
+    description="Wait for a pipeline's job to reach a state (Running after start, Stopped after stop).",
     get=next(op for op in READS if op.name == "arroyo_get_job"),
     input_model=WaitJobArgs,
     look=_look,

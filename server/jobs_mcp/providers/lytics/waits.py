@@ -19,9 +19,7 @@ from jobs_mcp.waits import Seen, Wait, WaitInput
 
 class WaitJobArgs(WaitInput):
     job_id: JobId
-    until: Literal["run_ends", "status_changes"] = Field(
-        "run_ends", description="run_ends: the current (or next) run finishes; status_changes: any change"
-    )
+    until: Literal["run_ends", "status_changes"] = Field("run_ends", description="status_changes: return on any change")
 
 
 def _look(args: WaitJobArgs, result: JobResult, history: Sequence[str]) -> Seen:
@@ -40,8 +38,7 @@ def _look(args: WaitJobArgs, result: JobResult, history: Sequence[str]) -> Seen:
 WAIT = Wait(
     name="lytics_wait_for_job",
     title="Wait for a Lytics job's run",
-    description="Wait up to timeout_s for a job's current or next run to finish (or any status change); "
-    "returns its status. Read-only; call again while it runs.",
+    description="Wait for a job's current or next run to finish, or for any status change.",
     get=next(op for op in READS if op.name == "lytics_get_job"),
     input_model=WaitJobArgs,
     look=_look,

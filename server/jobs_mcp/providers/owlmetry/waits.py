@@ -33,8 +33,7 @@ def _look(_args: WaitRunArgs, result: RunResult, _history: Sequence[str]) -> See
 WAIT = Wait(
     name="owlmetry_wait_for_run",
     title="Wait for an OwlMetry job run",
-    description="Wait up to timeout_s for a job run to end; returns its final status, progress and error. "
-    "Read-only; call again while it runs.",
+    description="Wait for a job run to end: its final status, progress and error.",
     get=next(op for op in READS if op.name == "owlmetry_get_job_run"),
     input_model=WaitRunArgs,
     look=_look,

@@ -32,8 +32,7 @@ def _look(_args: WaitRunArgs, result: RunResult, _history: Sequence[str]) -> See
 WAIT = Wait(
     name="strait_wait_for_run",
     title="Wait for a Strait run",
-    description="Wait up to timeout_s for a run to end; returns its final status and, if it failed, its events "
-    "digest. Read-only; call again while it runs.",
+    description="Wait for a run to end: its final status and a failure's events digest.",
     get=next(op for op in RUN_OPERATIONS if op.name == "strait_get_run"),
     input_model=WaitRunArgs,
     look=_look,

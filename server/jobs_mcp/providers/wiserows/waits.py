@@ -35,8 +35,7 @@ def _look(_args: WaitJobArgs, result: JobResult, _history: Sequence[str]) -> See
 WAIT = Wait(
     name="wiserows_wait_for_job",
     title="Wait for a WiseRows job",
-    description="Wait up to timeout_s for a job to end; returns its final status, progress and, if it failed, "
-    "its log digest. Read-only; call again while it runs.",
+    description="Wait for a job to end: its final status, progress and a failure's log digest.",
     get=next(op for op in READS if op.name == "wiserows_get_job"),
     input_model=WaitJobArgs,
     look=_look,
