@@ -168,7 +168,9 @@ class Gate:
             if spec.read_target is not None:
                 return await spec.read_target(api, args)
             assert spec.target is not None
-            data = await api.request("GET", spec.target.path_for(args), params=spec.target.params_for(args))
+            data = await api.request(
+                "GET", spec.target.path_for(args), params=spec.target.params_for(args, api.provider.query)
+            )
         except ApiError as exc:
             if exc.status == 404:
                 raise ApiError(op.explain_not_found(args), status=404) from None
@@ -195,7 +197,7 @@ class Gate:
         request = {
             "method": endpoint.method,
             "path": plan.path or endpoint.path_for(args),
-            "params": endpoint.params_for(args),
+            "params": endpoint.params_for(args, api.provider.query),
             "body": plan.body,
             "headers": plan.headers or {},
         }

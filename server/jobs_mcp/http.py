@@ -22,7 +22,7 @@ import httpx
 
 from jobs_mcp.config import Account
 from jobs_mcp.errors import ApiError
-from jobs_mcp.operations import Provider
+from jobs_mcp.operations import Provider, QueryParams
 from jobs_mcp.textsafe import quote, remember_secret, scrub
 
 __all__ = ["Answer", "ApiClient", "ApiError", "RetryPolicy"]
@@ -74,7 +74,7 @@ class ApiClient:
         if not account.sandbox:
             remember_secret(self._secret)
         self._memo: dict[str, tuple[float, Any]] = {}
-        header = f"{provider.auth_scheme} {self._secret}".strip()
+        header = provider.authorization(account)
         self._client = httpx.AsyncClient(
             base_url=account.url,
             headers={"Authorization": header, "Accept": "application/json", "User-Agent": "jobs-mcp"},
@@ -96,7 +96,7 @@ class ApiClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str] | None = None,
+        params: QueryParams | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
@@ -108,7 +108,7 @@ class ApiClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str] | None = None,
+        params: QueryParams | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
@@ -158,7 +158,7 @@ class ApiClient:
 
     @asynccontextmanager
     async def stream(
-        self, path: str, *, params: Mapping[str, str] | None = None, accept: str = "text/event-stream"
+        self, path: str, *, params: QueryParams | None = None, accept: str = "text/event-stream"
     ) -> AsyncIterator[httpx.Response]:
         """A GET whose answer is read as it arrives (an event stream, or a log too long to hold). Errors are
         explained as ``fetch`` explains them, and a 429 or 5xx before the body starts is retried as ``fetch``
@@ -187,7 +187,7 @@ class ApiClient:
         finally:
             await response.aclose()
 
-    def url_for(self, path: str, params: Mapping[str, str] | None = None) -> str:
+    def url_for(self, path: str, params: QueryParams | None = None) -> str:
         """The full URL a call would use (for proposals and audit; it never holds a credential)."""
         return str(self._client.build_request("GET", path, params=params).url)
 

@@ -13,7 +13,7 @@ could be read, the read fails with an explained error instead.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
@@ -22,7 +22,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from jobs_mcp.errors import ApiError
 from jobs_mcp.jsonitems import BrokenJson, JsonItems
-from jobs_mcp.operations import Progress
+from jobs_mcp.operations import Progress, QueryParams
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
@@ -48,7 +48,7 @@ async def read_log(
     *,
     at: str,
     digester: Digester,
-    params: Mapping[str, str] | None = None,
+    params: QueryParams | None = None,
     entry: Callable[[Any], Any] | None = None,
     progress: Progress | None = None,
 ) -> Any:

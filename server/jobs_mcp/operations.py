@@ -10,6 +10,7 @@ registers every enabled operation in one loop; nothing else defines tools.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,6 +24,7 @@ from mcp.types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from jobs_mcp.config import Account
     from jobs_mcp.http import ApiClient
 
 Kind = Literal["read", "write", "lifecycle"]
@@ -75,6 +77,46 @@ In = TypeVar("In", bound=OperationInput)
 R = TypeVar("R", bound=ToolResult)
 
 
+# A query string as sent: one value, or several for a parameter repeated (``?tag=a&tag=b``).
+QueryParams = Mapping[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class QueryStyle:
+    """How a platform writes argument values in a query string. ``Provider.query`` is the platform's; a
+    ``Param`` may differ for one argument. None is never sent."""
+
+    true: str = "true"
+    false: str | None = None  # None: a False is left out (the platform's default applies); else sent as this word
+    lists: Literal["comma", "repeat"] = "comma"  # ?x=a,b  or  ?x=a&x=b
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument sent as a query parameter where the plain form (same name, the platform's style) does not
+    fit: ``Param("include_archived", "archived", QueryStyle(false="false"))``."""
+
+    arg: str
+    name: str = ""  # the query parameter's name, when it is not the argument's
+    style: QueryStyle | None = None  # this argument's own style, when it is not the platform's
+
+    @property
+    def sent_as(self) -> str:
+        return self.name or self.arg
+
+
+def _query_value(value: Any, style: QueryStyle) -> str | list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return style.true if value else style.false
+    if isinstance(value, list | tuple):
+        items = [_query_value(item, style) for item in value]
+        words = [str(item) for item in items if item is not None]
+        return words if style.lists == "repeat" else ",".join(words)
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One HTTP call. ``paths`` are templates tried in order: the first whose placeholders all have a value
@@ -82,7 +124,8 @@ class Endpoint:
 
     method: str
     paths: tuple[str, ...]
-    query: tuple[str, ...] = ()  # argument names sent as query parameters (None/False are left out)
+    # arguments sent as query parameters: a name (same name, the platform's QueryStyle) or a Param
+    query: tuple[str | Param, ...] = ()
     fixed_query: Mapping[str, str] = field(default_factory=dict)
     body: tuple[str, ...] = ()  # argument names sent as the JSON body (a read that POSTs, e.g. a query check)
 
@@ -99,18 +142,15 @@ class Endpoint:
             return None
         return {name: value for name in self.body if (value := getattr(args, name)) is not None}
 
-    def params_for(self, args: BaseModel) -> dict[str, str]:
-        params = dict(self.fixed_query)
-        for name in self.query:
-            value = getattr(args, name)
-            if value is None or value is False:
-                continue
-            if isinstance(value, bool):
-                params[name] = "true"
-            elif isinstance(value, list | tuple):
-                params[name] = ",".join(map(str, value))
-            else:
-                params[name] = str(value)
+    def params_for(self, args: BaseModel, style: QueryStyle) -> dict[str, str | list[str]]:
+        """The query string for these arguments, written in ``style`` (the platform's, ``Provider.query``)
+        unless a ``Param`` says otherwise."""
+        params: dict[str, str | list[str]] = dict(self.fixed_query)
+        for declared in self.query:
+            param = declared if isinstance(declared, Param) else Param(declared)
+            value = _query_value(getattr(args, param.arg), param.style or style)
+            if value is not None and value != []:
+                params[param.sent_as] = value
         return params
 
 
@@ -169,7 +209,11 @@ class Provider:
     operations: Callable[[], Sequence[Operation[Any, Any]]]  # imported only when the provider is enabled
     simulator: Callable[..., Any]  # (db_path=, tokens=, faults=, now=) -> the platform's simulated API (ASGI)
     version: Callable[[dict[str, Any]], Any]  # what of a target makes a proposal stale (never run-time noise)
-    auth_scheme: str = "Bearer"  # "" sends the bare token in Authorization
+    # what goes before the token in Authorization: "Bearer", "" (the bare token), "Basic" (the token is
+    # "user:password", sent base64-encoded); or a function of the account, for a platform whose hosted and
+    # self-hosted forms differ
+    auth_scheme: str | Callable[[Account], str] = "Bearer"
+    query: QueryStyle = QueryStyle()  # how its query strings write booleans and lists (a Param may differ)
     extras: tuple[str, ...] = ()  # further settings, e.g. "team_id": OWLMETRY_TEAM_ID or team_id in the accounts file
     sandbox_extras: Mapping[str, str] = field(default_factory=dict)  # their values on the simulator
     error_hints: Mapping[str, str] = field(default_factory=dict)  # API error code -> what to do next
@@ -180,6 +224,14 @@ class Provider:
     @property
     def prefix(self) -> str:
         return f"{self.name}_"
+
+    def authorization(self, account: Account) -> str:
+        """The ``Authorization`` header for an account (it holds the token: never log or show it)."""
+        scheme = self.auth_scheme(account) if callable(self.auth_scheme) else self.auth_scheme
+        secret = account.token.get_secret_value()
+        if scheme.lower() == "basic":
+            secret = base64.b64encode(secret.encode()).decode()
+        return f"{scheme} {secret}".strip()
 
     def env(self, setting: str) -> str:
         """The environment variable of a setting: ``env("api_token")`` -> ``LYTICS_API_TOKEN``."""

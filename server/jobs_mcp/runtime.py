@@ -186,7 +186,7 @@ class Runtime:
             call.log = log.digester(args)  # before any call: a bad page cursor is refused first
 
         async def fetch(key: str, endpoint: Endpoint) -> None:
-            path, params = endpoint.path_for(args), endpoint.params_for(args)
+            path, params = endpoint.path_for(args), endpoint.params_for(args, api.provider.query)
             if key == "" and log is not None:
                 from jobs_mcp.logstream import read_log  # the streaming parser loads with the first log read
 

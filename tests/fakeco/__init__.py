@@ -1,10 +1,15 @@
 """A made-up platform that lives in the test folder alone: the proof that adding a platform needs no change to
-the core. It has a simulator (two routes over a document store), one read and one gated lifecycle action."""
+the core, and the worked example of server/jobs_mcp/providers/README.md. It has a simulator (three routes over a
+document store, behind the shared token check), one read and one gated lifecycle action.
+
+What it declares beyond the plain case, because real platforms need it: its list sends a boolean even when False,
+a list as a repeated parameter and an argument under another query name (``Param``); its auth scheme depends on
+the account (Bearer on the hosted service, Basic for a self-hosted one: ``FAKECO_HOSTING=self``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
@@ -12,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from jobs_mcp.gate import ActionResult
 from jobs_mcp.operations import (
@@ -20,8 +26,10 @@ from jobs_mcp.operations import (
     Endpoint,
     Operation,
     OperationInput,
+    Param,
     Plan,
     Provider,
+    QueryStyle,
     Risk,
     SafeId,
     StatusClass,
@@ -31,6 +39,7 @@ from jobs_mcp.operations import (
 )
 from jobs_mcp.render import table
 from jobs_mcp.sandbox import DocStore, FaultInjector
+from jobs_mcp.sandbox.auth import TokenAuth, lookup
 from jobs_mcp.sandbox.faults import FaultMiddleware, admin_routes
 from jobs_mcp.wire import error_detail
 
@@ -46,8 +55,15 @@ def simulator(
     )
     injector = faults or FaultInjector()
 
-    async def widgets(_request: Request) -> Response:
-        return JSONResponse({"items": store.all("widget")})
+    async def widgets(request: Request) -> Response:
+        query = request.query_params
+        if query.get("include_retired") not in ("true", "false"):  # FakeCo insists on an explicit choice
+            return JSONResponse({"error": {"code": "bad_query", "message": "include_retired=true|false"}}, 400)
+        states = query.getlist("state")  # repeated: ?state=on&state=off (a comma list is refused)
+        if any(s not in ("on", "off") for s in states):
+            return JSONResponse({"error": {"code": "bad_query", "message": "state must be on or off"}}, 400)
+        found = [w for w in store.all("widget") if (not states or w["state"] in states)]
+        return JSONResponse({"items": [w for w in found if w["name"].startswith(query.get("q", ""))]})
 
     async def switch_off(request: Request) -> Response:
         widget = store.get("widget", request.path_params["id"])
@@ -63,6 +79,10 @@ def simulator(
             return JSONResponse({"error": {"code": "missing", "message": "no such widget"}}, status_code=404)
         return JSONResponse({"item": found})
 
+    def refuse(_scope: Scope, token: str) -> Response:
+        message = "invalid token" if token else "send Authorization: Bearer <token>"
+        return JSONResponse({"error": {"code": "unauthorized", "message": message}}, status_code=401)
+
     def error_body(status: int, message: str, headers: dict[str, str] | None) -> Response:
         return JSONResponse({"error": {"code": "fault", "message": message}}, status_code=status, headers=headers)
 
@@ -73,7 +93,10 @@ def simulator(
             Route("/widgets/{id}/off", switch_off, methods=["POST"]),
             *admin_routes(injector),
         ],
-        middleware=[Middleware(FaultMiddleware, faults=injector, error_body=error_body)],
+        middleware=[
+            Middleware(FaultMiddleware, faults=injector, error_body=error_body),
+            Middleware(TokenAuth, resolve=lambda token: tokens is None or lookup(tokens, token), refuse=refuse),
+        ],
     )
 
 
@@ -81,8 +104,10 @@ def status_class(state: str) -> StatusClass:
     return {"on": "live", "off": "paused"}.get(state, "unknown")
 
 
-class NoArgs(OperationInput):
-    pass
+class ListArgs(OperationInput):
+    state: list[Literal["on", "off"]] | None = Field(default=None, description="only widgets in these states")
+    name_prefix: str | None = Field(default=None, description="only widgets whose name starts with this")
+    include_retired: bool = Field(default=False, description="also list retired widgets")
 
 
 class WidgetArgs(OperationInput):
@@ -99,7 +124,7 @@ class WidgetList(ToolResult):
     widgets: list[Widget]
 
 
-def _shape(call: Call[NoArgs]) -> WidgetList:
+def _shape(call: Call[ListArgs]) -> WidgetList:
     return WidgetList(sandbox=call.sandbox, widgets=[Widget.model_validate(w) for w in call.data or []])
 
 
@@ -121,8 +146,16 @@ def operations() -> Sequence[Operation[Any, Any]]:
             description="List the widgets.",
             provider=NAME,
             kind="read",
-            endpoint=Endpoint("GET", ("/widgets",)),
-            input_model=NoArgs,
+            endpoint=Endpoint(
+                "GET",
+                ("/widgets",),
+                query=(
+                    Param("state", style=QueryStyle(lists="repeat")),
+                    Param("name_prefix", "q"),
+                    Param("include_retired", style=QueryStyle(false="false")),
+                ),
+            ),
+            input_model=ListArgs,
             result_model=WidgetList,
             shape=_shape,
             render=_render,
@@ -161,4 +194,7 @@ PROVIDER = Provider(
     operations=operations,
     simulator=simulator,
     version=lambda widget: widget.get("state"),
+    auth_scheme=lambda account: "Basic" if account.extras.get("hosting") == "self" else "Bearer",
+    extras=("hosting",),
+    sandbox_extras={"hosting": "cloud"},
 )

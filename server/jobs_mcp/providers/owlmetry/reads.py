@@ -227,7 +227,7 @@ LIST_QUERY = Endpoint(
 async def _list_runs(call: Call[ListRunsArgs]) -> RunListResult:
     """One page of the team's runs (the team is the account's, so the path is built here, not from arguments)."""
     path = RUNS_PATH.format(team_id=segment(account_team(call.api)))
-    answer = await call.api.fetch("GET", path, params=LIST_QUERY.params_for(call.args))
+    answer = await call.api.fetch("GET", path, params=LIST_QUERY.params_for(call.args, call.api.provider.query))
     call.data, call.next_cursor = answer.payload, answer.next_cursor
     return _shape_runs(call)
 
