@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 from starlette.requests import Request
@@ -22,7 +21,7 @@ from jobs_mcp.health import health_tool
 from jobs_mcp.operations import Operation, ToolResult
 from jobs_mcp.principal import current_principal
 from jobs_mcp.runtime import Runtime
-from jobs_mcp.schemas import finish_tool
+from jobs_mcp.sdk import Tool, make_tool
 from jobs_mcp.tools import read_tool, sandbox_mark, tool_result, write_tool
 
 __all__ = ["build_server", "enabled_operations", "sandbox_mark"]
@@ -70,8 +69,7 @@ def instructions(settings: Settings) -> str:
 
 def _gate_tool(fn: Any, title: str, hints: ToolAnnotations, result: type[ToolResult]) -> Tool:
     hints = hints.model_copy(update={"title": title})
-    tool = Tool.from_function(fn, title=title, annotations=hints, structured_output=False)
-    return finish_tool(tool, result)  # strict like every other tool: unknown arguments are refused
+    return make_tool(fn, result=result, title=title, annotations=hints)  # strict like every other tool
 
 
 def gate_tools(runtime: Runtime) -> list[Tool]:
@@ -121,15 +119,9 @@ def operation_tool(op: Operation[Any, Any], runtime: Runtime) -> Tool:
     """The one MCP tool of an operation."""
     make = read_tool if op.kind == "read" else write_tool
     fn = make(op, runtime)
-    tool = Tool.from_function(
-        fn,
-        name=op.name,
-        title=op.title,
-        description=op.description,
-        annotations=op.annotations,
-        structured_output=False,
+    return make_tool(
+        fn, name=op.name, title=op.title, description=op.description, annotations=op.annotations, result=op.result_model
     )
-    return finish_tool(tool, op.result_model)
 
 
 def build_server(settings: Settings, runtime: Runtime | None = None, **transport: Any) -> MCPServer:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -24,7 +23,7 @@ from jobs_mcp import registry
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import ToolResult
 from jobs_mcp.render import age, short_time
-from jobs_mcp.schemas import finish_tool
+from jobs_mcp.sdk import Tool, make_tool
 from jobs_mcp.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -207,8 +206,9 @@ def health_tool(runtime: Runtime) -> Tool:
         "providers": Annotated[list[choice] | None, Field(description="only these platforms (default: all)")],
         "return": Annotated[CallToolResult, HealthReport],
     }
-    tool = Tool.from_function(
+    return make_tool(
         data_health_report,
+        result=HealthReport,
         title="Data health report",
         annotations=ToolAnnotations(
             title="Data health report",
@@ -217,6 +217,4 @@ def health_tool(runtime: Runtime) -> Tool:
             idempotent_hint=True,
             open_world_hint=True,
         ),
-        structured_output=False,
     )
-    return finish_tool(tool, HealthReport)

@@ -1,13 +1,11 @@
-"""Tool schemas as they go on the wire: compact (tools/list is paid on every turn) and strict about arguments."""
+"""Tool schemas as they go on the wire: compact (tools/list is paid on every turn), and bad arguments explained in
+plain words. (Fitting them into the SDK's tools is ``sdk.py``'s job.)"""
 
 from __future__ import annotations
 
-import inspect
 from functools import cache
 from typing import Any
 
-from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from pydantic import BaseModel, ValidationError
 
 
@@ -56,7 +54,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
 
 
 @cache
-def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
+def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """One JSON schema per result model, however many tools share it (start-up time)."""
     schema: dict[str, Any] = compact_schema(model.model_json_schema(mode="serialization"), output=True)
     schema.pop("description", None)  # the model's docstring: the tool's description already says it
@@ -86,33 +84,3 @@ def explain(exc: ValidationError) -> ArgumentProblem:
     problem = ArgumentProblem.from_exception_data("arguments", [])
     problem.text = "Nothing was sent. " + "; ".join(problems) + "."
     return problem
-
-
-class StrictArguments(FuncMetadata):
-    """Refuses arguments the tool does not have instead of dropping them (a model that invents a filter must
-    hear so, not believe it was applied), and says what is wrong with the others in plain words."""
-
-    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
-        known = {alias for name, f in self.arg_model.model_fields.items() for alias in (name, f.alias) if alias}
-        unknown = [key for key in arguments_to_validate if key not in known]
-        try:
-            if unknown:
-                errors = [
-                    {"type": "extra_forbidden", "loc": (key,), "input": arguments_to_validate[key]} for key in unknown
-                ]
-                raise ValidationError.from_exception_data(self.arg_model.__name__, errors)  # type: ignore[arg-type]
-            return super().validate_arguments(arguments_to_validate)
-        except ArgumentProblem:
-            raise
-        except ValidationError as exc:
-            raise explain(exc) from None
-
-
-def finish_tool(tool: Tool, result_model: type[BaseModel]) -> Tool:
-    """Make the tool strict about unknown arguments and give it its output schema."""
-    tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
-    tool.description = inspect.cleandoc(tool.description or "")
-    tool.fn_metadata = StrictArguments(
-        arg_model=tool.fn_metadata.arg_model, output_model=result_model, output_schema=_output_schema(result_model)
-    )
-    return tool
