@@ -79,6 +79,23 @@ async def test_every_tool_has_a_case_a_valid_schema_and_annotations(cases: Cases
             assert any(o.get("description") or o.get("$ref") for o in options), f"{name}.{field} is undocumented"
 
 
+@pytest.mark.parametrize("name", registry.names())
+def test_the_checklists_declarations_name_real_operations(name: str) -> None:
+    """What server/jobs_mcp/providers/README.md asks of a Provider beyond its types: the probe and the show read
+    are its own reads (the probe needs no argument), it has a demo, and every write says how it is proposed."""
+    declared = registry.provider(name)
+    ops = {op.name: op for op in declared.operations()}
+    assert all(op.name.startswith(declared.prefix) and op.provider == name for op in ops.values()), name
+    probe = ops.get(declared.probe)
+    assert probe is not None and probe.kind == "read", f"{name}: probe={declared.probe!r} is not one of its reads"
+    assert not any(f.is_required() for f in probe.input_model.model_fields.values()), f"{name}: probe needs args"
+    if any(op.kind != "read" for op in ops.values()):
+        shown = ops.get(declared.show)
+        assert shown is not None and shown.kind == "read", f"{name}: show={declared.show!r} is not one of its reads"
+    assert all(op.write is not None for op in ops.values() if op.kind != "read"), name
+    assert declared.demo(), f"{name}: no demo steps (jobs-mcp demo shows every platform)"
+
+
 @pytest.mark.parametrize(("cases", "tool", "args"), READS, ids=_ids(READS))
 async def test_read_on_seed_data(cases: Cases, tool: str, args: dict[str, Any]) -> None:
     sandbox = Sandbox(provider=cases.provider)

@@ -1,7 +1,7 @@
 """``jobs-mcp accounts``: which accounts the server would use, and whether each answers one cheap read.
 
-The read is chosen from each provider's declarations (its first argument-free GET or composite read), so a new
-platform is checked with no code here. Failures are one scrubbed line each: no token is ever printed.
+The read is the one each provider declares as its probe (``Provider.probe``), so a new platform is checked with
+no code here. Failures are one scrubbed line each: no token is ever printed.
 """
 
 from __future__ import annotations
@@ -20,14 +20,10 @@ from jobs_mcp.textsafe import one_line
 
 
 def probe_operation(provider_name: str) -> Operation[Any, Any] | None:
-    """The provider's first read that needs no argument and changes nothing (a GET, or a composite read): the
-    cheapest way to learn whether an account answers, chosen from the declarations alone."""
-    for op in registry.provider(provider_name).operations():
-        needs_nothing = not any(f.is_required() for f in op.input_model.model_fields.values())
-        gets = op.endpoint is None or op.endpoint.method == "GET"
-        if op.kind == "read" and needs_nothing and gets:
-            return op
-    return None
+    """The read the provider declares as its probe (``Provider.probe``: argument-free, changes nothing), the
+    cheapest way to learn whether an account answers; None when it declares none."""
+    declared = registry.provider(provider_name)
+    return next((op for op in declared.operations() if op.name == declared.probe), None) if declared.probe else None
 
 
 def _smallest_page(op: Operation[Any, Any]) -> OperationInput:

@@ -218,7 +218,12 @@ class Provider:
     sandbox_extras: Mapping[str, str] = field(default_factory=dict)  # their values on the simulator
     error_hints: Mapping[str, str] = field(default_factory=dict)  # API error code -> what to do next
     log_hints: Mapping[str, str] = field(default_factory=dict)  # digest family -> what to do, naming our tools
-    demo: Callable[[], Sequence[Any]] = lambda: ()  # demo steps (demo.Step) for `jobs-mcp demo`
+    # the argument-free read `jobs-mcp accounts` calls to learn whether an account answers ("": not checked)
+    probe: str = ""
+    # the read that shows one target as it is now: named after a person decides on the approval page, so the model
+    # checks the outcome there ("": list_pending_actions is named instead)
+    show: str = ""
+    demo: Callable[[], Sequence[Any]] = lambda: ()  # demo steps (demo.Step) for `jobs-mcp demo`: at least one
     health: Callable[[], Sequence[Any]] = lambda: ()  # its checks (health.HealthCheck) for data_health_report
 
     @property

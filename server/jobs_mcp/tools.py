@@ -153,7 +153,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     high_risk = op.write.risk.level == "high"
     params = argument_parameters(op, runtime.accounts(op.provider))
     platform = provider(op.provider).title
-    check_tool = _get_tool(op.provider)
+    check_tool = provider(op.provider).show or "list_pending_actions"
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         args, account = _split(op, kwargs)
@@ -248,12 +248,6 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 
 
 PAGE_MESSAGE = "Approve or decline on this page (it shows the whole request): {summary}"
-
-
-def _get_tool(provider_name: str) -> str:
-    """The read tool that shows a job's state after the person decided, e.g. lytics_get_job."""
-    reads = [o.name for o in provider(provider_name).operations() if o.kind == "read" and "_get_" in o.name]
-    return next((n for n in reads if n.endswith("_get_job")), reads[0] if reads else "the platform's get tool")
 
 
 def _confirm_call(confirmation_id: str, typed: bool) -> str:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
+from jobs_mcp.demo import Step
 from jobs_mcp.gate import ActionResult
 from jobs_mcp.operations import (
     Call,
@@ -183,6 +184,8 @@ def operations() -> Sequence[Operation[Any, Any]]:
 
 PROVIDER = Provider(
     name=NAME,
+    probe="fakeco_list_widgets",
+    show="fakeco_list_widgets",
     title="FakeCo",
     summary="FakeCo widgets",
     default_url="https://api.fakeco.example",
@@ -197,4 +200,5 @@ PROVIDER = Provider(
     auth_scheme=lambda account: "Basic" if account.extras.get("hosting") == "self" else "Bearer",
     extras=("hosting",),
     sandbox_extras={"hosting": "cloud"},
+    demo=lambda: (Step("Which widgets are there?", "fakeco_list_widgets"),),
 )

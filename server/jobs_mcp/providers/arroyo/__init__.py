@@ -31,6 +31,8 @@ def _next_cursor(body: Any) -> str | None:
 
 PROVIDER = Provider(
     name=NAME,
+    probe="arroyo_list_pipelines",
+    show="arroyo_get_job",
     title="Arroyo",
     summary="Arroyo streaming SQL pipelines and their jobs",
     default_url="http://localhost:5115",

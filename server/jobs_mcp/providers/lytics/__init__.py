@@ -8,6 +8,8 @@ from jobs_mcp.wire import error_detail, unwrap
 
 PROVIDER = Provider(
     name=NAME,
+    probe="lytics_list_jobs",
+    show="lytics_get_job",
     title="Lytics",
     summary="Lytics jobs (exports, imports, audience syncs)",
     default_url="https://api.lytics.io",

@@ -15,6 +15,8 @@ SANDBOX_TEAM_ID = "7ff633ef-5ade-45ce-b0d8-a6fa79c36c20"  # seed.TEAM_ID (the se
 
 PROVIDER = Provider(
     name=NAME,
+    probe="owlmetry_list_job_runs",
+    show="owlmetry_get_job_run",
     title="OwlMetry",
     summary="OwlMetry job runs of a team (RevenueCat and Apple Ads syncs, backfills)",
     default_url="https://api.owlmetry.com",

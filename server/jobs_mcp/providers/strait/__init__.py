@@ -52,6 +52,8 @@ def _error(body: Any) -> tuple[str, str]:
 
 PROVIDER = Provider(
     name=NAME,
+    probe="strait_list_jobs",
+    show="strait_get_job",
     title="Strait",
     summary="Strait jobs (HTTP/worker jobs, cron schedules, runs, dependencies, versions)",
     default_url="https://api.strait.dev",

@@ -25,6 +25,8 @@ def _unwrap(body: Any) -> Any:
 
 PROVIDER = Provider(
     name=NAME,
+    probe="wiserows_list_jobs",
+    show="wiserows_get_job",
     title="WiseRows",
     summary="WiseRows background jobs (SEO, AI, sync, export)",
     default_url="https://api.wiserows.com",
