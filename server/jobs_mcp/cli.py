@@ -261,7 +261,7 @@ def _other_parsers(sub: argparse._SubParsersAction[Parser], common: list[Parser]
         description="Serve a platform's simulator over HTTP. Point the server at it with "
         "<PLATFORM>_API_URL=http://127.0.0.1:PORT and any <PLATFORM>_API_TOKEN (or one given with --token).",
         epilog="fault spec: 'METHOD PATH_GLOB:key=value,...' with keys status, retry_after, latency, drop, "
-        "body (json|malformed|html), times, skip (let that many matching requests through first). "
+        "body (json|malformed|html|garbled), times, skip (let that many matching requests through first). "
         "Example: --fault 'GET /v2/job/*/logs:status=429,retry_after=1,times=2'",
     )
     sandbox.add_argument(

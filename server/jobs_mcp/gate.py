@@ -427,7 +427,7 @@ class Gate:
             try:
                 data = await _send(api, request)
             except ApiError as lost:
-                if not (_spec(op).resend_when_lost and (lost.status is None or lost.status >= 500)):
+                if not (_spec(op).resend_when_lost and lost.maybe_applied):
                     raise
                 resent = (
                     f"The first answer was lost ({lost}); the same request, with the same idempotency key, was "
@@ -436,7 +436,7 @@ class Gate:
                 data = await _send(api, request)
         except ApiError as exc:
             outcome: ActionResult
-            unsure = exc.status is None or exc.status >= 500  # it may have landed: the outcome is unknown
+            unsure = exc.maybe_applied  # no answer, a 5xx or an unreadable 2xx: it may have landed
             if unsure and (finder := _spec(op).find_created) is not None:
                 outcome = await self._check_created(op, api, record, base, finder, str(exc))
             else:
@@ -596,13 +596,25 @@ class Gate:
 
 
 async def _send(api: ApiClient, request: dict[str, Any]) -> Any:
-    return await api.request(
-        request["method"],
-        request["path"],
-        params=request["params"],
-        body=request["body"],
-        headers=request.get("headers") or None,
-    )
+    """Send a recorded request. Whatever fails here is an ``ApiError``: a failure of this server's own while sending
+    is logged and said as one whose outcome is unknown (it may have failed after the request left)."""
+    try:
+        return await api.request(
+            request["method"],
+            request["path"],
+            params=request["params"],
+            body=request["body"],
+            headers=request.get("headers") or None,
+        )
+    except ApiError:
+        raise
+    except Exception as exc:
+        log.exception("sending %s %s failed unexpectedly", request["method"], request["path"])
+        raise ApiError(
+            f"jobs-mcp failed while sending the request ({type(exc).__name__}; a bug in the server, its log has the "
+            "details). The change may or may not have been applied: check the target with a read tool before "
+            "proposing it again."
+        ) from None
 
 
 def _secret_hash(secret: str) -> str:

@@ -21,7 +21,7 @@ import anyio
 import httpx
 
 from jobs_mcp.config import Account
-from jobs_mcp.errors import ApiError
+from jobs_mcp.errors import NOT_SENT, UNREADABLE, ApiError
 from jobs_mcp.operations import Provider, QueryParams
 from jobs_mcp.textsafe import quote, remember_secret, scrub
 
@@ -30,6 +30,10 @@ __all__ = ["Answer", "ApiClient", "ApiError", "RetryPolicy"]
 log = logging.getLogger(__name__)
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+# After a write whose answer was lost or unreadable: never "try again", which could do it twice.
+MAYBE_APPLIED = (
+    "The change may or may not have been applied: check the target with a read tool before proposing it again."
+)
 
 
 @dataclass(frozen=True)
@@ -135,13 +139,23 @@ class ApiClient:
             except httpx.TimeoutException:
                 raise ApiError(
                     f"{self.platform} did not answer {where} within {self.read_timeout:g} s. "
-                    f"It may be slow or overloaded; try again shortly, or raise JOBS_MCP_TIMEOUT."
-                    + ("" if is_read else " The change may or may not have been applied: check before retrying.")
+                    + (
+                        "It may be slow or overloaded; try again shortly, or raise JOBS_MCP_TIMEOUT."
+                        if is_read
+                        else MAYBE_APPLIED
+                    )
+                ) from None
+            except (httpx.LocalProtocolError, httpx.InvalidURL, UnicodeEncodeError) as exc:
+                # httpx refused to build or write the request: a header value or URL that HTTP cannot carry.
+                raise ApiError(
+                    f"{where} was refused on this machine before sending ({type(exc).__name__}: a header or the "
+                    "URL holds characters HTTP cannot carry). Nothing was sent.",
+                    code=NOT_SENT,
                 ) from None
             except httpx.TransportError as exc:
                 raise ApiError(
                     f"The connection to {self.platform} dropped during {where} ({type(exc).__name__})."
-                    + (" Try again." if is_read else " The change may or may not have been applied.")
+                    + (" Try again." if is_read else " " + MAYBE_APPLIED)
                 ) from None
             log.debug(
                 "%s %s -> %s in %.0f ms",
@@ -154,7 +168,7 @@ class ApiClient:
             if wait is not None:
                 await self._sleep(wait)
                 continue
-            return self._payload(response, where)
+            return self._payload(response, where, is_read)
 
     @asynccontextmanager
     async def stream(
@@ -222,7 +236,7 @@ class ApiClient:
             wait = self.policy.backoff
         return min(wait, self.policy.retry_after_cap)
 
-    def _payload(self, response: httpx.Response, where: str) -> Answer:
+    def _payload(self, response: httpx.Response, where: str, is_read: bool = True) -> Answer:
         status = response.status_code
         if status < 400 and not response.content.strip():
             return Answer(None)  # 204 No Content (a DELETE): success with nothing to read
@@ -235,21 +249,20 @@ class ApiClient:
                 ) from None
             kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "malformed JSON"
             hint = "a proxy or an outage?" if status >= 500 else "an unexpected answer"
+            then = "Try again later; if it persists, check the API URL." if is_read else MAYBE_APPLIED
             raise ApiError(
-                f"{self.platform} answered {where} with HTTP {status} and {kind} instead of JSON ({hint}). "
-                "Try again later; if it persists, check the API URL.",
+                f"{self.platform} answered {where} with HTTP {status} and {kind} instead of JSON ({hint}). {then}",
                 status=status,
+                code=UNREADABLE if status < 400 else "",
             ) from None
         wire = self.provider.wire
         if status < 400:
             return Answer(wire.unwrap(body), wire.next_cursor(body))
         code, message = wire.error(body)
-        raise ApiError(
-            self._explain(status, code, self._scrub(message), where, response),
-            status=status,
-            code=code,
-            retry_after=_said_wait(response) if status == 429 else None,
-        )
+        explained = self._explain(status, code, self._scrub(message), where, response)
+        if status >= 500 and not is_read:
+            explained = explained.removesuffix(" Try again later.") + " " + MAYBE_APPLIED
+        raise ApiError(explained, status=status, code=code, retry_after=_said_wait(response) if status == 429 else None)
 
     def _explain(self, status: int, code: str, message: str, where: str, response: httpx.Response) -> str:
         said = f" {self.platform} said: {quote(message)}" if message else ""

@@ -71,16 +71,32 @@ class ArgumentProblem(ValidationError):
         return self.text
 
 
-def explain(exc: ValidationError) -> ArgumentProblem:
-    problems = []
-    for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or "arguments"
-        if error["type"] == "extra_forbidden":
-            problems.append(f"{field}: not an argument of this tool (leave it out)")
-        elif error["type"] == "missing":
-            problems.append(f"{field}: required")
-        else:
-            problems.append(f"{field}: {error['msg'].removeprefix('Value error, ')}")
+MAX_PROBLEMS = 5  # a refusal names this many problems and counts the rest: it never floods the model's context
+MAX_PROBLEM = 300  # characters of one problem
+
+
+def _problem(error: Any, model: type[BaseModel] | None) -> str:
+    field = ".".join(str(part) for part in error["loc"])[:120] or "arguments"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        said = "not an argument of this tool (leave it out)"
+    elif kind == "missing":
+        said = "required"
+    elif kind == "string_pattern_mismatch":  # the regex means nothing to a person; the field's description does
+        info = model.model_fields.get(str(error["loc"][0])) if model is not None and error["loc"] else None
+        said = "not in the expected form" + (f" ({info.description})" if info is not None and info.description else "")
+    else:
+        said = str(error["msg"]).removeprefix("Value error, ")
+    return f"{field}: {said}"[:MAX_PROBLEM]
+
+
+def explain(exc: ValidationError, model: type[BaseModel] | None = None) -> ArgumentProblem:
+    """Every problem in plain words, the same one said once, at most ``MAX_PROBLEMS`` of them and the count."""
+    problems = [_problem(error, model) for error in exc.errors(include_url=False)]
+    distinct = list(dict.fromkeys(problems))
+    text = "; ".join(distinct[:MAX_PROBLEMS])
+    if len(problems) > MAX_PROBLEMS:
+        text += f"; and more: {len(problems)} problems in all"
     problem = ArgumentProblem.from_exception_data("arguments", [])
-    problem.text = "Nothing was sent. " + "; ".join(problems) + "."
+    problem.text = "Nothing was sent. " + text + "."
     return problem

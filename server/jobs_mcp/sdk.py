@@ -52,7 +52,7 @@ class StrictArguments(FuncMetadata):
         except ArgumentProblem:
             raise
         except ValidationError as exc:
-            raise explain(exc) from None
+            raise explain(exc, self.arg_model) from None
 
 
 def make_tool(

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from mcp import MCPError
@@ -21,7 +23,7 @@ from mcp.server.elicitation import AcceptedElicitation, AcceptedUrlElicitation, 
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, ValidationError
 from starlette.requests import Request
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
@@ -29,8 +31,10 @@ from jobs_mcp.operations import Operation, OperationInput, ToolResult
 from jobs_mcp.principal import current_principal
 from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
+from jobs_mcp.schemas import explain
 from jobs_mcp.textsafe import scrub
 
+log = logging.getLogger(__name__)
 SANDBOX_MARK = "[sandbox: simulated {platform} {accounts}, not real data]"
 KW = inspect.Parameter.KEYWORD_ONLY
 
@@ -56,9 +60,30 @@ def _with_signature(fn: Callable[..., Any], name: str, params: list[inspect.Para
     fn.__name__ = name
 
 
+@contextmanager
+def no_crash(tool: str, safe: str) -> Iterator[None]:
+    """No unexpected exception reaches a client as a bare "Error executing tool": it is logged here (never its text
+    to the model, which could hold anything) and said as a bug, with what is known of what was sent."""
+    try:
+        yield
+    except (ToolError, MCPError):
+        raise
+    except Exception as exc:
+        log.exception("%s failed unexpectedly", tool)
+        raise ToolError(
+            f"jobs-mcp failed inside {tool} ({type(exc).__name__}); this is a bug in the server, not in the request, "
+            f"and the server's log has the details. {safe}."
+        ) from None
+
+
 def _split(op: Operation[Any, Any], kwargs: dict[str, Any]) -> tuple[OperationInput, str | None]:
+    """The arguments as the operation's model reads them, checks across fields included (e.g. a filter that needs
+    another): a problem is said in plain words, and nothing is sent."""
     account = kwargs.pop("account", None)
-    return op.input_model.model_validate(kwargs), account
+    try:
+        return op.input_model.model_validate(kwargs), account
+    except ValidationError as exc:
+        raise ToolError(str(explain(exc, op.input_model))) from None
 
 
 def sandbox_mark(platform: str | None) -> str:
@@ -83,6 +108,10 @@ def read_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     assert op.render is not None
 
     async def tool(ctx: Context, **kwargs: Any) -> CallToolResult:
+        with no_crash(op.name, "Nothing was changed"):
+            return await _read(ctx, **kwargs)
+
+    async def _read(ctx: Context, **kwargs: Any) -> CallToolResult:
         args, account = _split(op, kwargs)
 
         async def progress(done: int, total: int | None, message: str) -> None:
@@ -156,9 +185,10 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     check_tool = provider(op.provider).show or "list_pending_actions"
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
-        args, account = _split(op, kwargs)
-        call = await runtime.checked_call(op, args, runtime.client(op.provider, account))
-        return await gate.draft(op, args, call.api, current_principal())
+        with no_crash(op.name, "Nothing was proposed or sent"):
+            args, account = _split(op, kwargs)
+            call = await runtime.checked_call(op, args, runtime.client(op.provider, account))
+            return await gate.draft(op, args, call.api, current_principal())
 
     _with_signature(draft, f"{op.name}_draft", params, Draft)
 

@@ -9,7 +9,8 @@ matching fault still in force wins. Kinds:
 - ``drop``: the connection closes halfway through the answer. ``True``/``"after"``: the request is handled
   (a write takes effect) and its answer cut short; ``"before"``: the request is never handled;
 - ``body="malformed"``: truncated JSON (status 200 unless given); ``body="html"``: a proxy's HTML error page
-  (status 502 unless given).
+  (status 502 unless given); ``body="garbled"``: the request is handled (a write takes effect) and its answer
+  keeps its status, but its body arrives as truncated JSON.
 Every request that reaches the app is counted, faulted or not; the control routes are neither counted nor
 faulted and need no token.
 """
@@ -31,7 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ADMIN_PREFIX = "/_sandbox/"
-Body = Literal["json", "malformed", "html"]
+Body = Literal["json", "malformed", "html", "garbled"]
 Drop = bool | Literal["before", "after"]
 # A simulator's own error body: (status, message, extra headers) -> the response its platform would send.
 ErrorBody = Callable[[int, str, dict[str, str] | None], Response]
@@ -65,8 +66,8 @@ class Fault:
             raise ValueError("latency must be 0 or more seconds")
         if self.drop not in (True, False, "before", "after"):
             raise ValueError(f"drop must be true, false, 'before' or 'after', not {self.drop!r}")
-        if self.body not in ("json", "malformed", "html"):
-            raise ValueError(f"body must be json, malformed or html, not {self.body!r}")
+        if self.body not in ("json", "malformed", "html", "garbled"):
+            raise ValueError(f"body must be json, malformed, html or garbled, not {self.body!r}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be 1 or more (leave it out for every request)")
         if self.skip < 0:
@@ -163,6 +164,9 @@ class FaultMiddleware:
             await anyio.sleep(fault.latency)
         if fault.drop:
             await self._drop(fault, scope, receive, send)
+        if fault.body == "garbled":
+            await self._garble(scope, receive, send)
+            return
         response = self._response(fault)
         if response is None:
             await self.app(scope, receive, send)
@@ -183,6 +187,19 @@ class FaultMiddleware:
             message = f"{_phrase(fault.status)} (fault injected by the sandbox)"
             return self.error_body(fault.status, message, headers)
         return None
+
+    async def _garble(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the app handle the request, then send its status with a broken body (a 2xx that cannot be read)."""
+        sent: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, capture)
+        headers = [(k, v) for k, v in sent[0].get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", b"%d" % len(_MALFORMED)))
+        await send({"type": "http.response.start", "status": sent[0]["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": _MALFORMED})
 
     async def _drop(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> NoReturn:
         status, headers, body = 200, [(b"content-type", b"application/json")], b'{"data": [{"id": "3a6c9e2b5d8f'

@@ -7,11 +7,12 @@ job's runs itself, and ``strait_get_run`` adds the run's events.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, model_validator
 
 from jobs_mcp.digest import LogDigest, digest_logs, render_digest
 from jobs_mcp.errors import ApiError
@@ -29,7 +30,19 @@ from jobs_mcp.textsafe import one_line
 JobId = Annotated[SafeId, Field(description="job ID (UUID), from strait_list_jobs")]
 RunId = Annotated[SafeId, Field(description="run ID (UUID), from strait_list_runs")]
 VersionId = Annotated[SafeId, Field(description="version ID, e.g. ver_4m8q2xk7d1pa")]
-Cursor = Annotated[str | None, Field(None, max_length=64, description="next_cursor of the last page")]
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
+
+
+def _cursor(value: str | None) -> str | None:
+    """Strait's cursor is the last item's ``created_at``; anything else it answers with a 400, so it is refused here."""
+    if value is not None and not _STAMP.fullmatch(value):
+        raise ValueError("must be the next_cursor a list printed, unchanged (a time such as 2026-05-01T12:00:00.123Z)")
+    return value
+
+
+Cursor = Annotated[
+    str | None, Field(None, max_length=64, description="next_cursor of the last page"), AfterValidator(_cursor)
+]
 Limit = Annotated[int, Field(20, ge=1, le=100, description="items per page")]
 RunStatus = Annotated[str, Field(pattern=r"^[a-z_]{1,20}$", description="run status, e.g. failed, dead_letter")]
 
@@ -65,6 +78,12 @@ class ListJobsArgs(OperationInput):
     tag_value: str | None = Field(None, max_length=63, description="...and this tag value (needs tag_key)")
     limit: Limit
     cursor: Cursor
+
+    @model_validator(mode="after")
+    def _tag_value_needs_key(self) -> ListJobsArgs:
+        if self.tag_value is not None and self.tag_key is None:
+            raise ValueError("tag_value needs tag_key: give the tag's key too (Strait filters on a key and its value)")
+        return self
 
 
 class VersionArgs(JobArgs):
@@ -271,9 +290,10 @@ LISTS = (
         title="List a Strait job's dependencies",
         description="List the jobs a job waits for before its runs start, with the condition each must meet.",
         path="/v1/jobs/{job_id}/dependencies",
-        input_model=JobPageArgs,
+        input_model=JobArgs,
         kind="dependencies",
         columns=DEPENDENCY_COLUMNS,
+        query=(),  # Strait declares no paging for a job's dependencies
     ),
 )
 OBJECTS = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import ActionResult
@@ -32,6 +32,7 @@ from jobs_mcp.operations import (
     SafeId,
     WriteSpec,
     changes_between,
+    segment,
 )
 from jobs_mcp.providers.strait.reads import JOB_NOT_FOUND, RUN_NOT_FOUND, JobArgs, JobId, RunArgs
 from jobs_mcp.providers.strait.vocabulary import NAME, TERMINAL_RUN_STATUSES, job_status
@@ -49,9 +50,19 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="u
 Name = Annotated[str, Field(min_length=1, max_length=255, description="job name")]
 Tags = Annotated[dict[str, str], Field(max_length=20, description="tags (key -> value)")]
 Payload = Annotated[dict[str, Any] | None, Field(None, description="JSON payload for the run")]
+
+
+def _header_value(value: str | None) -> str | None:
+    """An idempotency key travels in a header: printable ASCII without spaces, or HTTP cannot carry it."""
+    if value is not None and not all("!" <= c <= "~" for c in value):
+        raise ValueError("must be printable ASCII without spaces (letters, digits, - _ . : and the like)")
+    return value
+
+
 IdemKey = Annotated[
     str | None,
     Field(None, min_length=1, max_length=200, description="own key (default: derived)"),
+    AfterValidator(_header_value),
 ]
 
 
@@ -276,6 +287,23 @@ def _dependency_plan(args: DependencyArgs, target: dict[str, Any] | None) -> Pla
     return Plan(summary, [Change(field="depends_on", after=body)], body, headers={"Idempotency-Key": key})
 
 
+async def _dependency_target(api: ApiClient, args: DependencyArgs) -> dict[str, Any]:
+    """The job, and the job it is to wait for: Strait would refuse a dependency on a job that does not exist."""
+    job = await api.request("GET", JOB_PATH.format(job_id=segment(args.job_id)))
+    if args.depends_on_job_id == args.job_id:
+        return job if isinstance(job, dict) else {}
+    try:
+        other = await api.request("GET", JOB_PATH.format(job_id=segment(args.depends_on_job_id)))
+    except ApiError as exc:
+        if exc.status == 404:
+            raise ToolError(
+                f"depends_on_job_id: job {args.depends_on_job_id} was not found, so nothing was proposed. "
+                "strait_list_jobs shows the job IDs."
+            ) from None
+        raise
+    return (job if isinstance(job, dict) else {}) | {"depends_on": other if isinstance(other, dict) else {}}
+
+
 def _refuse_dependency(args: DependencyArgs, _target: dict[str, Any] | None) -> str | None:
     if args.depends_on_job_id == args.job_id:
         return "A job cannot depend on itself."
@@ -359,7 +387,9 @@ TOGGLES = (
 
 
 def _toggle_write(spec: Toggle) -> Write:
-    wanted = "paused" if spec.field == "paused" and spec.value else "enabled" if spec.value else "disabled"
+    wanted = {("paused", True): "paused", ("paused", False): "not paused", ("enabled", True): "enabled"}.get(
+        (spec.field, spec.value), "disabled"
+    )
 
     def refuse(args: Any, target: dict[str, Any] | None) -> str | None:
         jobs = (target or {}).get("jobs", [target or {}])
@@ -369,8 +399,9 @@ def _toggle_write(spec: Toggle) -> Write:
 
     def plan(args: Any, target: dict[str, Any] | None) -> Plan:
         jobs = (target or {}).get("jobs", [target or {}])
+        flag = {spec.field: spec.value}
         changes = [
-            Change(field=f"{j.get('name', '?')} ({j.get('id')})", before=job_status(j), after=wanted)
+            Change(field=f"{j.get('name', '?')} ({j.get('id')})", before=job_status(j), after=job_status(j | flag))
             for j in jobs
             if j.get(spec.field) != spec.value
         ]
@@ -432,7 +463,7 @@ WRITES = (
     Write("strait_add_job_dependency", "Add a Strait job dependency", "Propose making a job's runs wait for "
           "another job's latest outcome.", "POST", f"{JOB_PATH}/dependencies", DependencyArgs, _dependency_plan,
           Risk(level="medium", note="New runs of the job wait until the other job meets the condition."), "adds",
-          refuse=_refuse_dependency, resend=True),
+          target=None, read_target=_dependency_target, refuse=_refuse_dependency, resend=True),
     Write("strait_remove_job_dependency", "Remove a Strait job dependency", "Propose removing one dependency of "
           "a job.", "DELETE", f"{JOB_PATH}/dependencies/{{dependency_id}}", RemoveDependencyArgs,
           _remove_dependency_plan, Risk(level="medium", note="The job's runs stop waiting for that job; add it "

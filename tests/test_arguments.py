@@ -1,0 +1,69 @@
+"""Every argument is checked before anything is sent, reads included, and every refusal is bounded in size and said
+in plain words. Through the real MCP client against the simulators; the request counter proves nothing left."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+from jobs_mcp.providers.strait.seed import CATALOG_JOB_ID, FLAKY_JOB_ID, HEALTHY_JOB_ID
+from support import Sandbox, text_of
+
+pytestmark = pytest.mark.anyio
+
+MISSING = "00000000-0000-7000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "said"),
+    [
+        ("strait_list_jobs", {"cursor": "page-2"}, "cursor: must be the next_cursor"),
+        ("strait_list_runs", {"cursor": "abc"}, "cursor: must be the next_cursor"),
+        ("strait_list_job_versions", {"job_id": HEALTHY_JOB_ID, "cursor": "x"}, "cursor"),
+        ("strait_list_jobs", {"tag_value": "nightly"}, "tag_value needs tag_key"),
+        ("strait_trigger_job", {"job_id": HEALTHY_JOB_ID, "idempotency_key": "é😀"}, "printable ASCII"),
+        ("strait_trigger_job", {"job_id": HEALTHY_JOB_ID, "idempotency_key": "a\r\nX-Injected: 1"}, "idempotency_key"),
+        ("strait_trigger_job", {"job_id": HEALTHY_JOB_ID, "idempotency_key": "a\x00b"}, "idempotency_key"),
+        ("strait_create_job", {"name": "n", "slug": "Not A Slug!"}, "slug: not in the expected form (unique slug"),
+    ],
+)
+async def test_a_bad_argument_is_refused_before_any_call(tool: str, arguments: dict[str, object], said: str) -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        refused = await client.call_tool(tool, arguments)
+    text = text_of(refused)
+    assert refused.is_error and said in text and "Nothing was sent" in text, text
+    assert "^" not in text and "pattern" not in text, "a regex is no explanation"
+    assert sandbox.hits() == 0
+
+
+async def test_refusals_are_bounded_and_count_the_problems() -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        flood = await client.call_tool("data_health_report", {"providers": [f"zz{i}" for i in range(10_000)]})
+        tags = await client.call_tool(
+            "strait_update_job", {"job_id": HEALTHY_JOB_ID, "tags": {f"k{i}": "v" * 50 for i in range(5_000)}}
+        )
+    assert flood.is_error and len(text_of(flood)) < 2_000 and "10000 problems in all" in text_of(flood)
+    assert tags.is_error and len(text_of(tags)) < 2_000, len(text_of(tags))
+    assert sandbox.hits() == 0
+
+
+async def test_a_dependency_on_a_job_that_does_not_exist_is_not_proposed() -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        refused = await client.call_tool(
+            "strait_add_job_dependency", {"job_id": FLAKY_JOB_ID, "depends_on_job_id": MISSING}
+        )
+        fine = await client.call_tool(
+            "strait_add_job_dependency", {"job_id": FLAKY_JOB_ID, "depends_on_job_id": CATALOG_JOB_ID}
+        )
+    assert refused.is_error and "depends_on_job_id" in text_of(refused) and MISSING in text_of(refused)
+    assert not fine.is_error, text_of(fine)
+
+
+async def test_resuming_a_job_that_is_not_paused_says_so() -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        refused = await client.call_tool("strait_resume_job", {"job_id": HEALTHY_JOB_ID})
+    assert refused.is_error and "already not paused" in text_of(refused) and "disabled" not in text_of(refused)
