@@ -124,6 +124,42 @@ async def test_unauthenticated_local_sessions_are_separate_principals(tmp_path: 
     assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("flags", "said"), [((), "a request without one"), (("--stateless",), "each request is")])
+async def test_requests_without_a_token_or_session_are_principals_of_their_own(
+    tmp_path: Path, flags: tuple[str, ...], said: str
+) -> None:
+    """Without tokens, a request that has no session (every request to --stateless; every 2026-07-28 request) names
+    no client, so it is a principal of its own: no other request lists or confirms what it proposed, it gets no
+    confirmation id (none could ever be confirmed), and the server says so at start."""
+    with served(tmp_path, *flags) as base:
+        async with mcp_client(base) as first, mcp_client(base) as second:
+            proposal = await first.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+            other_list = await second.call_tool("list_pending_actions", {})
+            own_list = await first.call_tool("list_pending_actions", {})
+        async with mcp_client(base, mode="legacy") as legacy:
+            legacy_list = await legacy.call_tool("list_pending_actions", {})
+    assert proposal.structured_content["status"] == "proposed", text_of(proposal)  # type: ignore[index]
+    assert proposal.structured_content["confirmation_id"] is None  # type: ignore[index]
+    assert proposal.structured_content["approval_url"]  # type: ignore[index]
+    for listed in (other_list, own_list, legacy_list):
+        assert listed.structured_content["actions"] == [], text_of(listed)  # type: ignore[index]
+    assert (
+        f"principals: {'no tokens and no sessions, so ' if flags else 'each MCP session; '}"
+        in (tmp_path / "server.err").read_text()
+    )
+    assert said in (tmp_path / "server.err").read_text()
+
+
+async def test_a_client_that_names_no_principal_gets_no_confirmation_id(tmp_path: Path) -> None:
+    """Under --confirm token, a request with no token and no session would get an id nobody could confirm:
+    nothing is proposed, and the answer says how to give the client a principal."""
+    with served(tmp_path, "--stateless", "--confirm", "token") as base:
+        async with mcp_client(base) as client:
+            result = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert result.is_error and "--auth-tokens" in text_of(result), text_of(result)
+    assert "confirmation_id" not in str(result.structured_content)
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1"])
 def test_non_loopback_without_auth_refuses_to_start(tmp_path: Path, host: str) -> None:
     run = subprocess.run(
@@ -255,10 +291,10 @@ async def test_elicitation_over_http(tmp_path: Path, sandbox_http: str, mode: st
 
 async def test_stateless_legacy_clients_fall_back_to_confirmation_ids(tmp_path: Path) -> None:
     """Without sessions there is no channel to ask a 2025-era client on: the proposal carries a confirmation id
-    instead, and the server said so at start-up."""
-    with served(tmp_path, "--stateless") as base:
+    instead (its token names the principal that confirms it), and the server said so at start-up."""
+    with served(tmp_path, "--stateless", "--auth-tokens", str(tokens_file(tmp_path))) as base:
         asked = answering("accept", {"approve": True})
-        async with mcp_client(base, mode="legacy", elicitation_callback=asked) as client:
+        async with mcp_client(base, ALICE, mode="legacy", elicitation_callback=asked) as client:
             proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
             cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
             done = await client.call_tool("confirm_action", {"confirmation_id": cid})

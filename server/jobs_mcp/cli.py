@@ -180,7 +180,8 @@ def _serve_parser(sub: argparse._SubParsersAction[Parser], common: list[Parser])
         "--stateless",
         action="store_true",
         help="no HTTP sessions, for replicas behind a load balancer (2025-era clients then approve with "
-        "confirmation ids instead of being asked through elicitation)",
+        "confirmation ids instead of being asked through elicitation). Without --auth-tokens each request is then "
+        "a principal of its own: no client sees or confirms another's proposals, and none gets a confirmation id",
     )
     serve.add_argument(
         "--auth-tokens",

@@ -2,11 +2,16 @@
 
 Over authenticated HTTP the principal is the one the bearer token names. Over unauthenticated (loopback) HTTP
 with sessions it is the MCP session (``session:<id>``), so one local client cannot confirm another's proposals.
-Otherwise (stdio, where the server serves the one person who launched it) it is ``local``.
+An unauthenticated HTTP request with no session (any request to ``--stateless``, and every 2026-07-28 request,
+which never has a session) names no client at all, so it is a principal of its own (``request:<random>``):
+nobody lists, confirms or cancels another's proposals, and such a client approves by being asked or on the
+approval page, not with a confirmation id. Otherwise (stdio, where the server serves the one person who
+launched it) it is ``local``.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,10 +24,11 @@ _session: ContextVar[str | None] = ContextVar("jobs_mcp_session", default=None)
 
 
 @contextmanager
-def bind_session(session_id: str | None) -> Iterator[None]:
+def bind_session(session_id: str | None, *, anonymous: bool = False) -> Iterator[None]:
     """Run the request with its ``mcp-session-id`` known (the HTTP layer calls this; the SDK carries the
-    context into the handlers)."""
-    reset = _session.set(session_id or None)
+    context into the handlers). ``anonymous``: without a session the request is a principal of its own."""
+    own = f"request:{secrets.token_hex(8)}" if anonymous else None
+    reset = _session.set(f"session:{session_id}" if session_id else own)
     try:
         yield
     finally:
@@ -33,5 +39,9 @@ def current_principal() -> str:
     token = get_access_token()
     if token is not None and token.client_id:
         return token.client_id
-    session = _session.get()
-    return f"session:{session}" if session else LOCAL
+    return _session.get() or LOCAL
+
+
+def lasts_beyond_the_request() -> bool:
+    """Whether the caller's principal is still theirs on their next request (a confirmation id is of use)."""
+    return not current_principal().startswith("request:")

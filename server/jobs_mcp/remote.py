@@ -4,7 +4,8 @@
   load balancers (approvals then fall back to confirmation ids for those clients).
 - Bearer tokens from a file (``principal token`` per line, or ``principal sha256:<hex>``), held only as SHA-256
   digests and compared in constant time; the token's principal owns the proposals made with it. Required on any
-  non-loopback bind.
+  non-loopback bind. Without tokens a session is a principal, and a request with no session (``--stateless``, or
+  any 2026-07-28 request) is a principal of its own, so loopback clients never share proposals.
 - Host and Origin allowlists on every loopback address and on named hosts; a request-body limit; a per-principal
   rate limit counted in the gate's state store (so replicas share it); ``/healthz`` and ``/readyz``.
 - Replicas: the sealed ``requestState`` of a multi-round ``Resolve`` is keyed from ``JOBS_MCP_GATE_KEY``, so a
@@ -226,7 +227,7 @@ class Guard:
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-        with bind_session(session):
+        with bind_session(session, anonymous=self.verifier is None):
             await self.app(scope, receive, send)
 
     async def _who(self, scope: Scope, headers: Headers, session: str | None) -> str:
@@ -349,6 +350,20 @@ def endpoint_url(options: HttpOptions) -> str:
     return f"http://{url_host(options.host)}:{options.port}{MCP_PATH}"
 
 
+def principals_line(options: HttpOptions, tokens: bool) -> str:
+    """Who owns a proposal over this server, said once at start."""
+    if tokens:
+        return "each bearer token's name; a proposal is seen and confirmed only with its own token."
+    own = (
+        "is a principal of its own: no client lists, confirms or cancels another's proposals, and a confirmation id "
+        "is never handed out (it could not be confirmed); approve by being asked or on the approval page, or give "
+        "clients tokens with --auth-tokens."
+    )
+    if options.stateless:
+        return f"no tokens and no sessions, so each request {own}"
+    return f"each MCP session; a request without one (no tokens; every 2026-07-28 request) {own}"
+
+
 def serve_http(settings: Settings, options: HttpOptions) -> None:
     import uvicorn
 
@@ -367,6 +382,7 @@ def serve_http(settings: Settings, options: HttpOptions) -> None:
             "Modern (2026-07-28) clients are still asked.",
             file=sys.stderr,
         )
+    print(f"jobs-mcp: principals: {principals_line(options, auth.startswith('bearer'))}", file=sys.stderr)
     # uvicorn logs through our stderr handler (scrubbed, one format) at the configured --log-level: nothing per
     # request at the default WARNING; at INFO and DEBUG one access line per request, query strings left out.
     logging.getLogger("uvicorn.access").addFilter(_no_query)

@@ -28,7 +28,7 @@ from starlette.requests import Request
 
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, OperationInput, ToolResult
-from jobs_mcp.principal import current_principal
+from jobs_mcp.principal import current_principal, lasts_beyond_the_request
 from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.schemas import explain
@@ -174,6 +174,12 @@ HIGH_RISK_NEEDS_A_PERSON = (
     "high-risk actions (--allow-high-risk-ids), knowing the model could then confirm them itself."
 )
 
+NO_LASTING_PRINCIPAL = (
+    "Nothing was proposed: this client sends no access token and has no session, so each of its requests is a "
+    "principal of its own and a confirmation id could never be confirmed. Have the server's operator give it a "
+    "token (serve --http --auth-tokens), or use a client that can ask its person."
+)
+
 
 def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     assert op.write is not None
@@ -200,12 +206,16 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
                 "This server is set to confirm writes by asking the person (--confirm elicit), but this client "
                 "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
             )
+        ids = lasts_beyond_the_request()  # an id is of use only to a caller that is the same principal next time
         if settings.confirm == "auto" and not can_ask and runtime.pages.enabled:
             url_mode = client_has_url_elicitation(ctx)
-            return UsePage(with_id=not url_mode and (not high_risk or settings.allow_high_risk_ids), url_mode=url_mode)
+            with_id = ids and not url_mode and (not high_risk or settings.allow_high_risk_ids)
+            return UsePage(with_id=with_id, url_mode=url_mode)
         if settings.confirm == "token" or not can_ask:
             if high_risk and not settings.allow_high_risk_ids:
                 raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
+            if not ids:
+                raise ToolError(NO_LASTING_PRINCIPAL)
             return UseTokenHandshake()
         ask = render_action(gate.preview(drafted))
         if typed:  # the code is in the question only: the model never sees it, so it cannot type it for them
@@ -238,6 +248,8 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
         if base is None:  # the page cannot be served here: as before the page existed
             if high_risk and not runtime.settings.allow_high_risk_ids:
                 raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
+            if not lasts_beyond_the_request():
+                raise ToolError(NO_LASTING_PRINCIPAL)
             return await gate.issue(drafted)
         result, nonce, secret = await gate.issue_page(drafted, with_id=how.with_id)
         url = f"{base}/approve/{nonce}?s={secret}"
