@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from mcp import Client
 
 from jobs_mcp import registry
 from jobs_mcp.config import ConfigError, load_settings
-from support import BIN, CANARY, child_env
+from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
+from support import BIN, CANARY, Sandbox, child_env, free_port, text_of
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -63,3 +66,50 @@ def test_a_rejected_token_names_the_variable_the_account_used(sandbox_http: str,
     assert checked.returncode == 1
     assert "ACME_EU_LYTICS_TOKEN" in checked.stdout and "LYTICS_API_TOKEN" not in checked.stdout
     assert "wrong-token-for-acme-eu" not in checked.stdout + checked.stderr
+
+
+# --- start only when the promises can be kept --------------------------------------------------------------------
+
+STRONG_KEY = "first-day-gate-key-5d1c9e27b3a84f60"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (("--state", "memory", "--audit-db", "/proc/jobs-mcp-audit.db"), {}, "audit log /proc/jobs-mcp-audit.db"),
+        (("--state", "/proc/jobs-mcp-state.db"), {}, "state file /proc/jobs-mcp-state.db"),
+        (("--state", "redis://127.0.0.1:1/0"), {"JOBS_MCP_GATE_KEY": STRONG_KEY}, "is unreachable"),
+        (("--state", "redis://127.0.0.1:1/0"), {"JOBS_MCP_GATE_KEY": STRONG_KEY, "NO_REDIS": "1"}, "pip install"),
+        (("--state", "redis://127.0.0.1:1/0"), {}, "JOBS_MCP_GATE_KEY"),
+    ],
+    ids=["audit log unwritable", "state file unwritable", "redis unreachable", "no redis package", "no gate key"],
+)
+@pytest.mark.parametrize("transport", [(), ("--http", "--port", "0")], ids=["stdio", "http"])
+def test_serve_refuses_to_start_when_it_cannot_write_its_audit_log_or_state(
+    args: tuple[str, ...], env: dict[str, str], named: str, transport: tuple[str, ...], tmp_path: Path
+) -> None:
+    if env.pop("NO_REDIS", None):  # a Python where `import redis` fails, as without the package
+        (tmp_path / "no-redis").mkdir()
+        (tmp_path / "no-redis" / "redis.py").write_text("raise ImportError(\"No module named 'redis'\")\n")
+        env["PYTHONPATH"] = str(tmp_path / "no-redis")
+    transport = tuple(a if a != "0" else str(free_port()) for a in transport)
+    result = run("serve", *transport, "--audit-db", str(tmp_path / "audit.db"), *args, **env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr and named in lines[-1], result.stderr
+    assert "serving" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.anyio
+async def test_a_write_whose_audit_log_became_unwritable_says_why_and_sends_nothing() -> None:
+    sandbox = Sandbox()
+    async with Client(sandbox.server) as client:
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+        os.mkdir(sandbox.settings.audit_db or "")  # the log is now a folder: no row can be written
+        done = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert done.is_error
+    said = text_of(done)
+    assert "Nothing was sent: the audit log" in said and "--audit-db" in said and "propose the action again" in said
+    assert sandbox.hits("POST") == 0

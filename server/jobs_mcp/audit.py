@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcp.server.mcpserver.exceptions import ToolError
+
 from jobs_mcp.textsafe import scrub
 
 if TYPE_CHECKING:
@@ -37,6 +39,11 @@ CREATE INDEX IF NOT EXISTS audit_action ON audit (action);
 """
 # Columns added after the first release; an older file gets them on open.
 ADDED_COLUMNS = {"principal": "TEXT NOT NULL DEFAULT 'local'", "channel": "TEXT NOT NULL DEFAULT 'id'"}
+
+
+class AuditUnavailable(ToolError):
+    """The audit log cannot take a row; the message says whether the write was sent, and what to fix (a ToolError,
+    so the model and the person read the reason instead of "Error executing tool")."""
 
 
 def default_audit_path() -> Path:
@@ -78,12 +85,53 @@ class AuditLog:
             principal,
             channel,
         )
-        with self._lock:
-            self._conn().execute(
-                "INSERT INTO audit (at, phase, action, account, tool, request, result, principal, channel) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+        import sqlite3
+
+        try:
+            with self._lock:
+                self._conn().execute(
+                    "INSERT INTO audit (at, phase, action, account, tool, request, result, principal, channel) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(self._unwritable(phase, result, exc)) from None
+
+    def _unwritable(self, phase: str, result: Any, exc: Exception) -> str:
+        fix = (
+            f"the audit log {self.path} cannot be written ({exc}): check that the file and its folder are writable "
+            "and the disk is not full, or point --audit-db elsewhere and restart."
+        )
+        if phase == "intent":
+            return f"Nothing was sent: {fix} The proposal was used up; propose the action again once this is fixed."
+        status = result.get("status", "unknown") if isinstance(result, dict) else "unknown"
+        return (
+            f"The request WAS sent (outcome: {status}); do not send it again. But {fix} Tell the person, so the "
+            "record of this write is kept elsewhere."
+        )
+
+    def check_writable(self) -> None:
+        """Open the log and write to it in a transaction that is rolled back (for start-up), or raise
+        ``AuditUnavailable`` saying what to fix."""
+        import sqlite3
+
+        try:
+            with self._lock:
+                db = self._conn()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute(
+                        "INSERT INTO audit (at, phase, action, account, tool, request) VALUES ('', 'intent', "
+                        "'', '', '', '')"
+                    )
+                finally:
+                    db.execute("ROLLBACK")
+        except (sqlite3.Error, OSError) as exc:
+            self._db = None
+            raise AuditUnavailable(
+                f"the audit log {self.path} cannot be written ({exc}): check that the file and its folder are "
+                "writable, or choose another file with --audit-db"
+            ) from None
 
     def intent(
         self, action: str, account: str, tool: str, request: Any, *, principal: str = "local", channel: str = "id"

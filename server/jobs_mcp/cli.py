@@ -450,8 +450,13 @@ def _warn_at_start(settings: Settings) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    import anyio
+
+    from jobs_mcp.preflight import preflight
+
     settings = _settings(args)
     options = _http_options(args) if args.http else None
+    anyio.run(preflight, settings)
     _warn_at_start(settings)
     if options is not None:
         from jobs_mcp.remote import serve_http

@@ -120,6 +120,15 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
+UNKNOWN_ID = (
+    "Unknown confirmation id: nothing was sent by this call, and this server has no pending proposal of yours under "
+    "it. Either it belongs to another MCP session or user (over HTTP without --auth-tokens each session is its own "
+    "user: confirm it in the session that proposed it, or on its approval page; with --auth-tokens proposals follow "
+    "the person), or the state store lost it (--state memory restarted, or Redis lost its data), in which case the "
+    "action may already have run: read the target and check before proposing it again."
+)
+
+
 class Gate:
     def __init__(
         self,
@@ -350,14 +359,10 @@ class Gate:
                 )
             if cid.expires < self.clock():
                 raise ConfirmationRefused("This confirmation id has expired. Propose the action again.")
-            raise ConfirmationRefused(
-                "Unknown confirmation id (never issued here, or lost on restart). Propose the action again."
-            )
+            raise ConfirmationRefused(UNKNOWN_ID)
         if record.get("principal", "local") != principal:
             # Said like an unknown id: another user's proposals are not even confirmed to exist.
-            raise ConfirmationRefused(
-                "Unknown confirmation id (never issued to you, or lost on restart). Propose the action again."
-            )
+            raise ConfirmationRefused(UNKNOWN_ID)
         signed = self.signer.matches(
             cid, request_digest=record["digest"], version=record["version"], principal=principal
         )

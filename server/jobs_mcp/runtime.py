@@ -85,6 +85,11 @@ class Runtime:
                 key = load_or_create_key(beside / "gate.key")
             except KeyFileError as exc:
                 raise ToolError(str(exc)) from None
+            except OSError as exc:
+                raise ToolError(
+                    f"The gate's key file {beside / 'gate.key'} cannot be made or read ({exc.strerror or exc}). "
+                    "Check that its folder is writable, or set JOBS_MCP_GATE_KEY."
+                ) from None
         return store, Signer(key)
 
     def accounts(self, provider_name: str) -> tuple[str, ...]:
