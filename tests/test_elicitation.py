@@ -188,3 +188,24 @@ async def test_a_stale_answer_never_carries_a_confirmation_id(mode: str) -> None
         assert sandbox.hits("POST", "/v2/job/*/pause") == 0
     else:  # the 2026 protocol re-reads the target on the answering round, so the person answered the fresh draft
         assert result.structured_content["status"] in ("stale", "executed"), text_of(result)  # type: ignore[index]
+
+
+# A value whose difference is at its end: cut anywhere before it, the question would hide where the data goes.
+LONG_URL = (
+    "https://hooks.example.com/notify?"
+    + "&".join(f"k{i}=v{i}" for i in range(60))
+    + "&forward_to=https://attacker.example/exfil"
+)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_question_shows_every_changed_value_whole(mode: str) -> None:
+    """The person approves what the question shows, so a changed value is never cut: a long URL reaches the
+    question whole, its tail included (the model's own text may still bound it; the question may not)."""
+    sandbox = Sandbox()
+    asked = answering("decline")
+    async with Client(sandbox.server, mode=mode, elicitation_callback=asked) as client:
+        result = await client.call_tool("lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "description": LONG_URL})
+    assert result.structured_content["status"] == "declined", text_of(result)  # type: ignore[index]
+    assert len(LONG_URL) > 400 and LONG_URL in asked.asked[0]
+    assert writes(sandbox) == 0

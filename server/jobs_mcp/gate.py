@@ -632,8 +632,16 @@ def _spec(op: Operation[Any, Any]) -> WriteSpec:
     return op.write
 
 
-def render_action(result: ActionResult) -> str:
-    """The text a person reads: what will happen (or happened), the risk, the exact request, how to go on."""
+def render_action(result: ActionResult, *, whole: bool = False) -> str:
+    """The text a person reads: what will happen (or happened), the risk, the exact request, how to go on.
+
+    ``whole``: the question put to the person, who approves exactly what it shows, so no value is cut (a cut
+    could hide the very part that differs, say a URL's ``&forward_to=…`` tail). A body too large to show is
+    named by size and hash, and the question says that its every changed value is listed above, whole."""
+
+    def bounded(value: object, limit: int) -> str:
+        return one_line(value, None if whole else limit)
+
     heading = {
         "proposed": "PROPOSED, not done yet",
         "stale": "NOT SENT: the target changed; fresh proposal",
@@ -650,19 +658,20 @@ def render_action(result: ActionResult) -> str:
         else:
             lines.append(f"risk: {result.risk.level}. {result.risk.note}")
     for change in result.changes:
-        before = "" if change.before is None else f"{one_line(change.before, 120)} → "
-        lines.append(f"  {one_line(change.field, 200)}: {before}{one_line(change.after, 160)}")
+        before = "" if change.before is None else f"{bounded(change.before, 120)} → "
+        lines.append(f"  {bounded(change.field, 200)}: {before}{bounded(change.after, 160)}")
     if result.request is not None and result.status in ("proposed", "stale"):
         lines.append(f"request: {result.request.method} {result.request.url}")
         for name, value in result.request.headers.items():
-            lines.append(f"header: {name}: {one_line(value, 120)}")
+            lines.append(f"header: {name}: {bounded(value, 120)}")
         if result.request.body is not None:
             body = json.dumps(result.request.body, sort_keys=True)
             if len(body) <= BODY_SHOWN:
                 lines.append("body: " + one_line(body, BODY_SHOWN))
             else:  # never cut silently: the changed paths are listed above; the whole body is in the result
                 digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-                lines.append(f"body: {len(body):,} bytes (sha256 {digest}), whole in the structured result")
+                where = "every changed value is listed above, whole" if whole else "whole in the structured result"
+                lines.append(f"body: {len(body):,} bytes (sha256 {digest}), {where}")
     if result.target is not None and result.status == "executed":
         state = {k: result.target.get(k) for k in ("id", "name", "status") if k in result.target}
         if state:  # e.g. OwlMetry's cancel answers only {"cancelled": true}

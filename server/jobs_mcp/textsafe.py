@@ -105,11 +105,12 @@ def _visible(match: re.Match[str]) -> str:
     return f"<U+{ord(match.group()):04X}>"
 
 
-def one_line(text: object, limit: int = 160) -> str:
-    """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut); invisible and
-    bidirectional characters are made visible, so remote text cannot hide or reorder what a person reads."""
+def one_line(text: object, limit: int | None = 160) -> str:
+    """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut; ``None``: whole);
+    invisible and bidirectional characters are made visible, so remote text cannot hide or reorder what a person
+    reads."""
     flat = _INVISIBLE.sub(_visible, _CONTROL.sub(" ", scrub(str(text)))).strip()
-    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
+    return flat if limit is None or len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def quote(text: object, limit: int = 160) -> str:

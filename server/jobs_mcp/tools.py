@@ -217,7 +217,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             if not ids:
                 raise ToolError(NO_LASTING_PRINCIPAL)
             return UseTokenHandshake()
-        ask = render_action(gate.preview(drafted))
+        ask = render_action(gate.preview(drafted), whole=True)  # the person approves what they read: nothing cut
         if typed:  # the code is in the question only: the model never sees it, so it cannot type it for them
             ask += f"\nThis cannot be undone. To confirm, type this code: {gate.challenge(drafted)}"
         return Elicit(ask, ApproveByTypingCode if typed else Approve)
