@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from jobs_mcp.providers.strait.seed import CATALOG_JOB_ID, FLAKY_JOB_ID, HEALTHY_JOB_ID
+from jobs_mcp.providers.strait.seed import CATALOG_JOB_ID, FLAKY_JOB_ID, HEALTHY_JOB_ID, HEALTHY_JOB_SLUG
 from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
@@ -67,3 +67,56 @@ async def test_resuming_a_job_that_is_not_paused_says_so() -> None:
     async with Client(sandbox.server) as client:
         refused = await client.call_tool("strait_resume_job", {"job_id": HEALTHY_JOB_ID})
     assert refused.is_error and "already not paused" in text_of(refused) and "disabled" not in text_of(refused)
+
+
+async def test_a_create_strait_would_refuse_is_refused_with_every_problem_at_once() -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        missing = await client.call_tool("strait_create_job", {"name": "Noon", "slug": "noon"})
+        wrong = await client.call_tool(
+            "strait_create_job",
+            {
+                "name": "Noon",
+                "slug": "noon",
+                "endpoint_url": "ftp://example.com/run",
+                "cron": "every day at noon",
+                "timezone": "Mars/Olympus_Mons",
+            },
+        )
+        out_of_range = await client.call_tool(
+            "strait_create_job",
+            {"name": "Noon", "slug": "noon", "endpoint_url": "https://example.com/run", "cron": "61 25 * * *"},
+        )
+        private = await client.call_tool(
+            "strait_create_job", {"name": "Noon", "slug": "noon", "endpoint_url": "http://127.0.0.1:8080/run"}
+        )
+    assert missing.is_error and "endpoint_url: required" in text_of(missing)
+    text = text_of(wrong)
+    assert wrong.is_error and all(f in text for f in ("endpoint_url:", "cron:", "timezone:")), text
+    assert "5 fields" in text and "IANA" in text
+    assert out_of_range.is_error and "minute and hour" in text_of(out_of_range)
+    assert private.is_error and "private or loopback" in text_of(private)
+    assert sandbox.hits() == 0
+
+
+async def test_a_slug_that_is_taken_is_refused_before_the_person_is_asked() -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    url = "https://example.com/run"
+    async with Client(sandbox.server) as client:
+        taken = await client.call_tool(
+            "strait_create_job", {"name": "Again", "slug": HEALTHY_JOB_SLUG, "endpoint_url": url}
+        )
+        twice = await client.call_tool(
+            "strait_create_jobs",
+            {
+                "jobs": [{"name": "A", "slug": "same-slug", "endpoint_url": url}] * 2
+                + [{"name": "B", "slug": HEALTHY_JOB_SLUG, "endpoint_url": url}]
+            },
+        )
+        clone = await client.call_tool(
+            "strait_clone_job", {"job_id": FLAKY_JOB_ID, "name": "C", "slug": HEALTHY_JOB_SLUG}
+        )
+    assert taken.is_error and HEALTHY_JOB_ID in text_of(taken) and "nothing was proposed" in text_of(taken)
+    assert twice.is_error and "same-slug is given 2 times" in text_of(twice) and HEALTHY_JOB_SLUG in text_of(twice)
+    assert clone.is_error and "is taken by job" in text_of(clone)
+    assert sandbox.hits("POST") == 0

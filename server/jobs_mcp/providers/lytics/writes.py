@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, field_validator
 
+from jobs_mcp.checks import iana_zone
 from jobs_mcp.gate import ActionResult
 from jobs_mcp.operations import (
     Change,
@@ -47,16 +47,6 @@ if TYPE_CHECKING:
 MAX_CONFIG_BYTES = 64_000
 
 
-def _iana(zone: str) -> str:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA time zone such as America/Los_Angeles or Europe/Berlin") from None
-    if zone not in available_timezones():
-        raise ValueError("must be an IANA time zone such as America/Los_Angeles or Europe/Berlin")
-    return zone
-
-
 def _small_config(config: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(config)) > MAX_CONFIG_BYTES:
         raise ValueError(f"is larger than {MAX_CONFIG_BYTES // 1000} kB of JSON")
@@ -76,7 +66,7 @@ QuietTime = Annotated[
     str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="start of the daily quiet window, HH:MM (24 h)")
 ]
 QuietZone = Annotated[
-    str, Field(max_length=64, description="IANA time zone of the quiet window"), AfterValidator(_iana)
+    str, Field(max_length=64, description="IANA time zone of the quiet window"), AfterValidator(iana_zone)
 ]
 QuietPeriod = Annotated[int, Field(ge=1, le=24, description="length of the quiet window in hours")]
 

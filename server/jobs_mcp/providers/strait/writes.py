@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -19,6 +20,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field
 
+from jobs_mcp.checks import cron_expression as cron
+from jobs_mcp.checks import iana_zone as iana
+from jobs_mcp.checks import public_url
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import ActionResult
 from jobs_mcp.operations import (
@@ -36,6 +40,7 @@ from jobs_mcp.operations import (
 )
 from jobs_mcp.providers.strait.reads import JOB_NOT_FOUND, RUN_NOT_FOUND, JobArgs, JobId, RunArgs
 from jobs_mcp.providers.strait.vocabulary import NAME, TERMINAL_RUN_STATUSES, job_status
+from jobs_mcp.providers.strait.vocabulary import version as job_version
 from jobs_mcp.textsafe import quote
 
 if TYPE_CHECKING:
@@ -47,6 +52,13 @@ JOB_PATH = "/v1/jobs/{job_id}"
 GET_JOB = Endpoint("GET", (JOB_PATH,))
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="unique slug, e.g. nightly-etl")]
+Cron = Annotated[
+    str, Field(max_length=100, description="5-field cron, e.g. '0 12 * * *'; none = manual only"), AfterValidator(cron)
+]
+Zone = Annotated[
+    str, Field(max_length=64, description="IANA zone of the cron, e.g. Europe/Berlin"), AfterValidator(iana)
+]
+Url = Annotated[str, Field(max_length=2000, description="public http(s) URL Strait calls"), AfterValidator(public_url)]
 Name = Annotated[str, Field(min_length=1, max_length=255, description="job name")]
 Tags = Annotated[dict[str, str], Field(max_length=20, description="tags (key -> value)")]
 Payload = Annotated[dict[str, Any] | None, Field(None, description="JSON payload for the run")]
@@ -70,9 +82,9 @@ class JobSettings(OperationInput):
     """Settings a job is created with and edited by (Strait's field names)."""
 
     description: str | None = Field(None, max_length=2000, description="what the job does")
-    cron: str | None = Field(None, max_length=100, description="cron schedule; none = manual only")
-    timezone: str | None = Field(None, max_length=64, description="IANA zone of the cron")
-    endpoint_url: str | None = Field(None, max_length=2000, description="URL Strait calls to run the job")
+    cron: Cron | None = None
+    timezone: Zone | None = None
+    endpoint_url: Url | None = None
     max_attempts: int | None = Field(None, ge=1, le=100, description="tries per run")
     timeout_secs: int | None = Field(None, ge=1, le=86400, description="time limit per try")
     tags: Tags | None = None
@@ -84,6 +96,7 @@ class JobSettings(OperationInput):
 class NewJob(JobSettings):
     name: Name
     slug: Slug
+    endpoint_url: Url  # an HTTP job (the kind made here) needs the URL Strait calls
 
 
 class BatchJob(OperationInput):
@@ -91,8 +104,8 @@ class BatchJob(OperationInput):
 
     name: Name
     slug: Slug
-    endpoint_url: str = Field(max_length=2000)
-    cron: str | None = Field(None, max_length=100)
+    endpoint_url: Url
+    cron: Cron | None = None
 
 
 class CreateJobsArgs(OperationInput):
@@ -156,13 +169,50 @@ def _name(job: dict[str, Any] | None, fallback: str) -> str:
     return f"{quote((job or {}).get('name') or fallback, 80)} ({(job or {}).get('id') or fallback})"
 
 
-async def _project(api: ApiClient, _args: Any) -> dict[str, Any]:
-    """A create's target is the project the job goes into (Strait checks project_id against the key)."""
+async def _taken(api: ApiClient, slugs: list[str]) -> dict[str, str]:
+    """The slugs among these that a job of the project already has: slug -> that job, as a person reads it."""
+    taken = {}
+    for slug in dict.fromkeys(slugs):
+        jobs = await api.request("GET", "/v1/jobs", params={"slug": slug})
+        found = next((j for j in jobs or [] if isinstance(j, dict) and j.get("slug") == slug), None)
+        if found is not None:
+            taken[slug] = _name(found, "?")
+    return taken
+
+
+async def _project(api: ApiClient, args: Any) -> dict[str, Any]:
+    """A create's target: the project the job goes into (Strait checks project_id against the key) and which of
+    the new slugs are taken already (Strait refuses a slug twice; found now, the person is never asked)."""
     project = api.account.extras.get("project_id")
     if not project:
         raise ToolError("This Strait account has no project_id: set STRAIT_PROJECT_ID (or project_id in the "
                         "accounts file) to the project the API key belongs to. Nothing was proposed.")  # fmt: skip
-    return {"project_id": project}
+    slugs = [job.slug for job in args.jobs] if isinstance(args, CreateJobsArgs) else [args.slug]
+    return {"project_id": project, "taken": await _taken(api, slugs)}
+
+
+async def _clone_target(api: ApiClient, args: CloneArgs) -> dict[str, Any]:
+    job = await api.request("GET", JOB_PATH.format(job_id=segment(args.job_id)))
+    return (job if isinstance(job, dict) else {}) | {"taken": await _taken(api, [args.slug])}
+
+
+def _refuse_taken(args: Any, target: dict[str, Any] | None) -> str | None:
+    """Every slug problem at once: taken by a job, or given twice in one batch."""
+    problems = [f"slug {slug} is taken by job {job}" for slug, job in ((target or {}).get("taken") or {}).items()]
+    if isinstance(args, CreateJobsArgs):
+        counts = Counter(job.slug for job in args.jobs)
+        problems += [f"slug {slug} is given {n} times" for slug, n in counts.items() if n > 1]
+    if not problems:
+        return None
+    return (
+        f"Strait would refuse this (a slug is unique in a project), so nothing was proposed: {'; '.join(problems)}. "
+        "Pick another slug, or strait_list_jobs(slug=...) shows the existing job."
+    )
+
+
+def _create_version(target: dict[str, Any]) -> Any:
+    """A create is stale when one of its slugs was taken while the person decided."""
+    return sorted((target.get("taken") or {}).items())
 
 
 async def _jobs_target(api: ApiClient, args: JobIdsArgs) -> dict[str, Any]:
@@ -433,12 +483,13 @@ WRITES = (
     Write("strait_create_job", "Create a Strait job", "Propose a new job (name, slug, endpoint_url, cron, ...).",
           "POST", "/v1/jobs", NewJob, _create_plan,
           Risk(level="medium", note="A job with a cron starts running on its schedule at once."), "adds",
-          target=None, read_target=_project, find_created=_find_created),
+          target=None, read_target=_project, refuse=_refuse_taken, find_created=_find_created,
+          version=_create_version),
     Write("strait_create_jobs", "Create Strait jobs (batch)", "Propose creating up to 50 jobs in one batch.",
           "POST", "/v1/jobs/batch", CreateJobsArgs, _create_many_plan,
           Risk(level="high", note="Batch: every listed job is created; Strait creates the valid ones and reports "
                "the others. Sent with an Idempotency-Key, so a lost answer is resent safely."), "adds",
-          target=None, read_target=_project, resend=True),
+          target=None, read_target=_project, refuse=_refuse_taken, resend=True, version=_create_version),
     Write("strait_update_job", "Update a Strait job", "Propose changing a job's settings (only the fields given; "
           "diff shown).", "PATCH", JOB_PATH, UpdateJobArgs, _update_plan,
           Risk(level="medium", note="New settings apply to the next runs; the old version is kept (see "
@@ -451,7 +502,8 @@ WRITES = (
     Write("strait_clone_job", "Clone a Strait job", "Propose a copy of a job under a new name and slug.",
           "POST", f"{JOB_PATH}/clone", CloneArgs, _clone_plan,
           Risk(level="medium", note="The copy is enabled and runs on the source's cron at once."), "adds",
-          resend=True),
+          read_target=_clone_target, refuse=_refuse_taken, resend=True,
+          version=lambda t: [job_version(t), _create_version(t)]),
     Write("strait_trigger_job", "Trigger a Strait job", "Propose starting one run of a job now.",
           "POST", f"{JOB_PATH}/trigger", TriggerArgs, _trigger_plan, Risk(level="medium", note=TRIGGER_NOTE), "adds",
           refuse=_refuse_trigger, resend=True, kind="lifecycle"),
