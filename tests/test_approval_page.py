@@ -16,7 +16,7 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import ElicitResult
+from mcp.types import ElicitResult, Implementation
 
 from jobs_mcp import registry, tools
 from jobs_mcp.app import build_server
@@ -411,3 +411,84 @@ async def test_page_behind_auth_needs_the_proposals_own_principal(tmp_path: Path
         assert ALICE not in text and BOB not in text
     logged = (tmp_path / "server.err").read_text()
     assert ALICE not in logged and BOB not in logged
+
+
+# A webhook URL too long for a question a person reads in their client, its difference at the very end.
+HUGE_URL = (
+    "https://hooks.example.com/notify?"
+    + "&".join(f"k{i}=v{i}" for i in range(500))
+    + "&forward_to=https://attacker.example/exfil"
+)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_question_too_long_to_read_goes_to_the_page_by_url_on_both_eras(tmp_path: Path, mode: str) -> None:
+    """The mcp client declares URL-mode elicitation. A proposal too long for a question goes to the page, whose
+    link reaches the client's URL handler on either protocol era (2026-07-28: a URL input request of the
+    InputRequiredResult; 2025-11-25: elicitation/create) and appears nowhere the model reads. The page shows the
+    value whole and approves it once."""
+    env = Env(tmp_path)
+    seen: list[Any] = []
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        seen.append(params)
+        return ElicitResult(action="accept")
+
+    args = {"name": "Hook", "workflow": "webhook_triggers", "config": {"webhook_url": HUGE_URL}}
+    async with Client(env.server, mode=mode, elicitation_callback=person) as client, httpx.AsyncClient() as http:
+        result = await propose(client, "lytics_create_job", args)
+        assert len(seen) == 1 and seen[0].mode == "url", seen
+        url = seen[0].url
+        parts = urlsplit(url)
+        nonce, secret = parts.path.rsplit("/", 1)[1], parse_qs(parts.query)["s"][0]
+        model_reads = text_of(result) + json.dumps(result.structured_content)
+        assert secret not in model_reads and nonce not in model_reads and "/approve/" not in model_reads
+        assert result.structured_content["confirmation_id"] is None  # type: ignore[index]
+        assert "asked the person to approve on the approval page" in text_of(result).lower()
+        page = await http.get(url)
+        assert page.status_code == 200 and "forward_to=https://attacker.example/exfil" in html.unescape(page.text)
+        done = await http.post(
+            f"{parts.scheme}://{parts.netloc}{parts.path}", data={"s": secret, "decision": "approve"}
+        )
+        assert "Done" in done.text, done.text
+    assert env.writes() == 1
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_link_the_person_would_not_open_leaves_nothing_to_approve(tmp_path: Path, mode: str) -> None:
+    env = Env(tmp_path)
+    urls: list[str] = []
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        urls.append(params.url)
+        return ElicitResult(action="decline")
+
+    args = {"name": "Hook", "workflow": "webhook_triggers", "config": {"webhook_url": HUGE_URL}}
+    async with Client(env.server, mode=mode, elicitation_callback=person) as client, httpx.AsyncClient() as http:
+        result = await propose(client, "lytics_create_job", args)
+        assert result.structured_content["status"] == "declined", text_of(result)  # type: ignore[index]
+        page = await http.get(urls[0])
+        assert "already decided" in page.text
+        listed = await client.call_tool("list_pending_actions", {})
+    assert listed.structured_content["actions"] == [] and env.writes() == 0  # type: ignore[index]
+
+
+async def test_a_client_known_to_misdeclare_url_mode_is_asked_with_the_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client on the declared list of those that claim URL mode but do not show the link is asked with a form
+    question instead (the whole question, however long), never sent a URL it would drop."""
+    monkeypatch.setitem(tools.URL_MODE_MISDECLARED, "drops-urls", "declares url, shows nothing (test entry)")
+    env = Env(tmp_path)
+    seen: list[Any] = []
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        seen.append(params)
+        return ElicitResult(action="decline")
+
+    args = {"name": "Hook", "workflow": "webhook_triggers", "config": {"webhook_url": HUGE_URL}}
+    info = Implementation(name="Drops-URLs", version="1.0")
+    async with Client(env.server, elicitation_callback=person, client_info=info) as client:
+        result = await propose(client, "lytics_create_job", args)
+    assert [p.mode for p in seen] == ["form"] and HUGE_URL in seen[0].message
+    assert result.structured_content["status"] == "declined" and env.writes() == 0  # type: ignore[index]

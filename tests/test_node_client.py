@@ -82,3 +82,36 @@ def test_typescript_sdk_client_over_http_with_elicitation(
     else:
         assert seen["status"] == "declined" and sent == 0
     assert CANARY not in out and ALICE not in (tmp_path / "server.err").read_text()
+
+
+def test_typescript_sdk_client_gets_the_approval_link_by_url_elicitation(
+    node_client: str, tmp_path: Path, sandbox_http: str
+) -> None:
+    """The TS client (protocol 2025-11-25, sessions) declaring URL-mode elicitation only: the approval link
+    reaches its URL handler, and nothing the model reads (text or structured content) holds it."""
+    import httpx
+
+    from test_remote import ALICE, posts, served, tokens_file
+
+    env = {"LYTICS_API_URL": sandbox_http, "LYTICS_API_TOKEN": CANARY}
+    with served(tmp_path, "--auth-tokens", str(tokens_file(tmp_path)), **env) as base:
+        httpx.post(f"{sandbox_http}/_sandbox/hits/reset")
+        args = [base + "/mcp", ALICE, "lytics_pause_job", HEALTHY_EXPORT_ID, "accept", "url"]
+        out = subprocess.run(
+            [node_client, "http-client.mjs", *args],
+            cwd=NODE_DIR,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        sent = posts(sandbox_http)
+    seen = json.loads(out)
+    assert [a["mode"] for a in seen["asked"]] == ["url"], seen["asked"]
+    link = seen["asked"][0]["url"]
+    assert link.startswith(base + "/approve/") and "?s=" in link
+    secret = link.split("?s=", 1)[1]
+    assert secret not in seen["modelSees"] and "/approve/" not in seen["modelSees"]
+    assert seen["status"] == "proposed" and seen["confirmationId"] is None and sent == 0
+    assert "Asked the person to approve on the approval page" in seen["modelSees"]

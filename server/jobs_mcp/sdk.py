@@ -8,7 +8,12 @@ internals here and nowhere else:
   ``StrictArguments`` subclasses the SDK's ``FuncMetadata`` and overrides ``validate_arguments``;
 - compact schemas: ``Tool.parameters`` is overwritten with the compact input schema, and ``Tool.fn_metadata``
   with one that carries the result model's compact output schema (the tool functions return a ready
-  ``CallToolResult``, so the SDK would otherwise publish no output schema).
+  ``CallToolResult``, so the SDK would otherwise publish no output schema);
+- URL-mode questions on 2026-07-28: the SDK's ``Resolve`` asks form questions only, and a tool whose parameters
+  use ``Resolve`` may not return an ``InputRequiredResult`` itself. So a tool body ends its round by raising
+  ``AskToOpen``, and ``RoundsTool.run`` (a ``Tool`` subclass overriding ``run``) turns it into the round's
+  ``InputRequiredResult``: the link goes to the client as a URL-mode input request, never into a tool result.
+  ``opened`` reads the client's answer on the next round.
 
 ``sdk_mismatches()`` lists what of these internals is not as this module expects; tests/test_sdk_seam.py fails
 on any, naming the installed SDK version, so an SDK release that moves them is noticed there first.
@@ -21,14 +26,36 @@ from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
+from mcp import MCPError
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp.types import ToolAnnotations
+from mcp.types import (
+    INTERNAL_ERROR,
+    ElicitRequest,
+    ElicitRequestURLParams,
+    ElicitResult,
+    InputRequiredResult,
+    ToolAnnotations,
+)
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ValidationError
 
 from jobs_mcp.schemas import ArgumentProblem, compact_schema, explain, output_schema
 
-__all__ = ["StrictArguments", "Tool", "make_tool", "sdk_mismatches", "sdk_version"]
+__all__ = [
+    "AskToOpen",
+    "RoundsTool",
+    "StrictArguments",
+    "Tool",
+    "asks_in_rounds",
+    "make_tool",
+    "opened",
+    "sdk_mismatches",
+    "sdk_version",
+]
+
+ROUNDS_FROM = "2026-07-28"  # the first protocol whose questions ride an InputRequiredResult
 
 
 def sdk_version() -> str:
@@ -55,6 +82,42 @@ class StrictArguments(FuncMetadata):
             raise explain(exc, self.arg_model) from None
 
 
+def asks_in_rounds(ctx: Context) -> bool:
+    """Whether this request is answered in rounds (2026-07-28 on): there is no request to send the client
+    mid-call; its questions go back inside an ``InputRequiredResult`` and it calls again with the answers."""
+    version = ctx.protocol_version
+    return version is not None and is_version_at_least(version, ROUNDS_FROM)
+
+
+class AskToOpen(MCPError):
+    """Raised by a tool body (2026-07-28) to end this round asking the client to open ``url`` (URL-mode
+    elicitation) and to call again with the answer; ``state`` comes back sealed by the SDK on that call. Its
+    message names no URL: should it ever escape as a protocol error, the link still reaches no model."""
+
+    def __init__(self, key: str, message: str, url: str, elicitation_id: str, state: str) -> None:
+        super().__init__(INTERNAL_ERROR, "The client was to be asked to open a link, by a tool not made by make_tool")
+        params = ElicitRequestURLParams(message=message, url=url, elicitation_id=elicitation_id)
+        self.key, self.request, self.state = key, ElicitRequest(params=params), state
+
+
+def opened(ctx: Context, key: str) -> tuple[str, str] | None:
+    """(the state sent with it, the client's action) when this call answers the URL request ``key`` of the round
+    before; None on a first round. The state is the SDK's sealed ``requestState``, so the client cannot forge it."""
+    answer = (ctx.input_responses or {}).get(key)
+    state = ctx.request_state
+    return (state, answer.action) if isinstance(answer, ElicitResult) and state else None
+
+
+class RoundsTool(Tool):
+    """A tool whose body may end its round with ``AskToOpen`` (see the module's docstring)."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except AskToOpen as ask:
+            return InputRequiredResult(input_requests={ask.key: ask.request}, request_state=ask.state)
+
+
 def make_tool(
     fn: Callable[..., Any],
     *,
@@ -66,7 +129,7 @@ def make_tool(
 ) -> Tool:
     """An MCP tool from ``fn`` (its signature is the input schema), strict about unknown arguments, with the
     compact input schema and ``result``'s compact output schema."""
-    tool = Tool.from_function(
+    tool = RoundsTool.from_function(
         fn, name=name, title=title, description=description, annotations=annotations, structured_output=False
     )
     tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
@@ -93,4 +156,7 @@ def sdk_mismatches() -> list[str]:
     missing = wanted - set(inspect.signature(Tool.from_function).parameters)
     if missing:
         found.append(f"Tool.from_function takes no {', '.join(sorted(missing))}")
+    run = getattr(Tool, "run", None)
+    if run is None or list(inspect.signature(run).parameters) != ["self", "arguments", "context", "convert_result"]:
+        found.append("Tool.run(self, arguments, context, convert_result) is gone or changed")
     return found

@@ -19,19 +19,21 @@ from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from mcp import MCPError
-from mcp.server.elicitation import AcceptedElicitation, AcceptedUrlElicitation, ElicitationResult
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field, StrictBool, ValidationError
 from starlette.requests import Request
 
+from jobs_mcp.confirmation import canonical_digest
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, OperationInput, ToolResult
 from jobs_mcp.principal import current_principal, lasts_beyond_the_request
 from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.schemas import explain
+from jobs_mcp.sdk import AskToOpen, asks_in_rounds, opened
 from jobs_mcp.textsafe import scrub
 
 log = logging.getLogger(__name__)
@@ -148,10 +150,22 @@ class UsePage(BaseModel):
     url_mode: bool = Field(description="send the page's URL through URL-mode elicitation, out of the model's sight")
 
 
+# Clients known to declare URL-mode elicitation without showing their person the link, by the name they give in
+# clientInfo (lower case), each with why. They are treated as clients without URL mode: asked with a form question
+# if they declare forms, else given the page link, else a confirmation id. Add one with the client and version
+# seen doing it, e.g. "some-client": "1.2 declares url but drops URL requests".
+URL_MODE_MISDECLARED: dict[str, str] = {}
+
+
+def client_name(ctx: Context) -> str:
+    params = ctx.session.client_params
+    return params.client_info.name.lower() if params is not None else ""
+
+
 def client_has_url_elicitation(ctx: Context) -> bool:
     caps = ctx.client_capabilities
     elicitation = caps.elicitation if caps is not None else None
-    return elicitation is not None and elicitation.url is not None
+    return elicitation is not None and elicitation.url is not None and client_name(ctx) not in URL_MODE_MISDECLARED
 
 
 def _origin(ctx: Context) -> str | None:
@@ -218,6 +232,8 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
                 raise ToolError(NO_LASTING_PRINCIPAL)
             return UseTokenHandshake()
         ask = render_action(gate.preview(drafted), whole=True)  # the person approves what they read: nothing cut
+        if len(ask) > QUESTION_FITS and client_has_url_elicitation(ctx) and await runtime.pages.base_url(_origin(ctx)):
+            return UsePage(with_id=False, url_mode=True)  # too long to read in a question: the page shows it whole
         if typed:  # the code is in the question only: the model never sees it, so it cannot type it for them
             ask += f"\nThis cannot be undone. To confirm, type this code: {gate.challenge(drafted)}"
         return Elicit(ask, ApproveByTypingCode if typed else Approve)
@@ -243,7 +259,23 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             result = gate.declined(drafted, typed_wrong=isinstance(data, ApproveByTypingCode))
         return tool_result(result, render_action(result), platform)
 
+    async def asked_to_open(drafted: Draft, result: ActionResult, nonce: str, action: str) -> ActionResult:
+        """The client answered the request to open the page: opened (the person decides there), or not."""
+        if action == "accept":
+            result.next_step = (
+                "Asked the person to approve on the approval page (opened by their client). Nothing is sent until "
+                f"they approve it there. Once they say they decided, check the outcome with {check_tool}; "
+                "list_pending_actions stops listing it once it is decided."
+            )
+            return result
+        await gate.store.take(nonce)  # they would not open it: nothing can approve it any more
+        return gate.declined(drafted)
+
     async def on_page(ctx: Context, drafted: Draft, how: UsePage) -> ActionResult:
+        answered = opened(ctx, PAGE_ROUND) if how.url_mode else None
+        nonce = _page_nonce(answered[0], drafted) if answered is not None else None
+        if answered is not None and nonce is not None:  # the answer to the last round's URL request (2026-07-28)
+            return await asked_to_open(drafted, gate.preview(drafted), nonce, answered[1])
         base = await runtime.pages.base_url(_origin(ctx))
         if base is None:  # the page cannot be served here: as before the page existed
             if high_risk and not runtime.settings.allow_high_risk_ids:
@@ -258,16 +290,15 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             f"{check_tool}; list_pending_actions stops listing it once it is decided."
         )
         if how.url_mode:
+            message = PAGE_MESSAGE.format(summary=drafted.plan.summary)
+            if asks_in_rounds(ctx):  # 2026-07-28: the link goes in this round's URL request, never in a result
+                raise AskToOpen(PAGE_ROUND, message, url, nonce, state=_page_state(nonce, drafted))
             try:
-                answer = await ctx.elicit_url(PAGE_MESSAGE.format(summary=drafted.plan.summary), url, nonce)
-            except MCPError:  # no back-channel (a 2026-era request): the link goes in the result instead
+                answer = await ctx.elicit_url(message, url, nonce)
+            except MCPError:  # no back-channel (a 2025-era client of --stateless): the link goes in the result
                 answer = None
-            if isinstance(answer, AcceptedUrlElicitation):
-                result.next_step = f"Asked the person to approve on the approval page (opened by their client). {after}"
-                return result
-            if answer is not None:  # they would not open it
-                await gate.store.take(nonce)
-                return gate.declined(drafted)
+            if answer is not None:
+                return await asked_to_open(drafted, result, nonce, answer.action)
         result.approval_url = url
         if result.confirmation_id is None:
             result.next_step = (
@@ -290,6 +321,27 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 
 
 PAGE_MESSAGE = "Approve or decline on this page (it shows the whole request): {summary}"
+PAGE_ROUND = "approval_page"  # the key of the URL request in a 2026-07-28 round
+QUESTION_FITS = 4000  # characters of a question a person reads in their client; longer goes to the page if it can
+
+
+def _page_state(nonce: str, drafted: Draft) -> str:
+    """What the round carries to the next call: the page's proposal, and which draft it was issued for."""
+    return json.dumps({"page": nonce, "for": _draft_digest(drafted)})
+
+
+def _page_nonce(state: str, drafted: Draft) -> str | None:
+    """The page proposal of the last round, if it was issued for this very draft (else None: ask afresh)."""
+    try:
+        sent = json.loads(state)
+    except ValueError:
+        return None
+    ok = isinstance(sent, dict) and sent.get("for") == _draft_digest(drafted) and isinstance(sent.get("page"), str)
+    return str(sent["page"]) if ok else None
+
+
+def _draft_digest(drafted: Draft) -> str:
+    return canonical_digest([drafted.op.name, drafted.api.account.name, drafted.request])
 
 
 def _confirm_call(confirmation_id: str, typed: bool) -> str:
