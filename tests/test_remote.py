@@ -313,3 +313,35 @@ def test_redis_state_without_a_gate_key_refuses_to_start(tmp_path: Path) -> None
         cwd=tmp_path,
     )
     assert run.returncode == 2 and "JOBS_MCP_GATE_KEY" in run.stderr
+
+
+@pytest.mark.parametrize("flags", [(), ("--stateless",)])
+async def test_a_url_round_over_http_on_the_2026_protocol(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """Over real HTTP on 2026-07-28 (no session; with --stateless and no tokens each request is its own
+    principal), a proposal too long for a question goes to the page as a URL request of the InputRequiredResult:
+    the link, on the server's own origin, reaches the client's URL handler and nowhere the model reads; the
+    person approves on the page, once."""
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    huge = "https://hooks.example.com/n?" + "&".join(f"k{i}=v{i}" for i in range(500)) + "&forward_to=https://x.example"
+    seen: list[Any] = []
+
+    async def person(_context: Any, params: Any) -> ElicitResult:
+        seen.append(params)
+        return ElicitResult(action="accept")
+
+    args = {"name": "Hook", "workflow": "webhook_triggers", "config": {"webhook_url": huge}}
+    with served(tmp_path, *flags) as base:
+        async with mcp_client(base, elicitation_callback=person) as client:
+            result = await client.call_tool("lytics_create_job", args)
+        assert [p.mode for p in seen] == ["url"] and seen[0].url.startswith(f"{base}/approve/"), seen
+        parts = urlsplit(seen[0].url)
+        secret = parse_qs(parts.query)["s"][0]
+        model_reads = text_of(result) + json.dumps(result.structured_content)
+        assert secret not in model_reads and "/approve/" not in model_reads, model_reads
+        assert result.structured_content["status"] == "proposed", text_of(result)  # type: ignore[index]
+        done = httpx.post(f"{base}{parts.path}", data={"s": secret, "decision": "approve"}, timeout=30)
+        again = httpx.post(f"{base}{parts.path}", data={"s": secret, "decision": "approve"}, timeout=30)
+    assert done.status_code == 200 and "Done" in done.text, done.text
+    assert "already decided" in again.text
