@@ -23,6 +23,7 @@ from jobs_mcp.digest import (
     render_digest,
 )
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, build_account
+from jobs_mcp.providers.lytics.vocabulary import LOG as LYTICS
 from jobs_mcp.render import parse_time
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -74,11 +75,12 @@ def level_of(entry: dict[str, Any]) -> str:
 @settings(max_examples=150, deadline=None)
 @given(entries)
 def test_digest_is_exact(log: list[dict[str, Any]]) -> None:
-    d = digest_logs(log, now=NOW, newest=4)
+    d = digest_logs(log, now=NOW, newest=4, vocabulary=LYTICS)
     assert d.entries == len(log)
+    assert d.totals is not None
     for key in ("added", "omitted", "removed"):
         expected = sum(plain_int(e["context"].get(key)) for e in log if isinstance(e["context"], dict))
-        assert getattr(d.totals, key) == expected
+        assert d.totals[key] == expected
     levels = Counter(level_of(e) for e in log)
     assert d.levels.model_dump() == {k: levels.get(k, 0) for k in ("info", "warn", "error", "other")}
     for level, groups in (("error", d.errors), ("warn", d.warnings)):
@@ -95,6 +97,22 @@ def test_digest_is_exact(log: list[dict[str, Any]]) -> None:
             assert (g.first, g.last) == ((min(times), max(times)) if times else (None, None))
     stamped = [t for e in log if (t := parse_time(e["timestamp"]))]
     assert d.last == (max(stamped) if stamped else None)
+    # the root cause: the earliest error after the newest info entry that moved data (or the log's first error)
+    moved = [
+        t
+        for e in log
+        if level_of(e) == "info" and isinstance(e["context"], dict) and (t := parse_time(e["timestamp"]))
+        if any(plain_int(e["context"].get(k)) for k in ("added", "omitted", "removed"))
+    ]
+    floor = max(moved) if moved else None
+    keyed = [
+        (parse_time(e["timestamp"]) or datetime.min.replace(tzinfo=UTC), i, e)
+        for i, e in enumerate(log)
+        if level_of(e) == "error"
+    ]
+    after = [k for k in keyed if floor is None or k[0] > floor]
+    root = min(after, key=lambda k: k[:2])[2] if after else None
+    assert (d.root_cause.code if d.root_cause else None) == ((root["code"] or "(none)") if root else None)
     newest = sorted(stamped, reverse=True)[:4]
     shown = [line.timestamp for line in d.newest if line.timestamp is not None]
     assert shown == newest[: len(shown)]
@@ -119,11 +137,12 @@ def test_exact_against_the_seeded_facebook_export() -> None:
     account = build_account(NOW)
     job = next(j for j in account.jobs if j.doc["id"] == FACEBOOK_EXPORT_ID)
     log = list(job.logs())
-    d = digest_logs(log, now=NOW, job_status="fault-7")
+    d = digest_logs(log, now=NOW, job_status="fault-7", vocabulary=LYTICS)
     assert d.entries == len(log) >= 10_000
     errors = Counter(e["code"] for e in log if e["level"] == "error")
     assert {g.code: g.count for g in d.errors} == dict(errors)
-    assert d.totals.added == sum(e["context"].get("added", 0) for e in log if e.get("context"))
+    assert d.totals is not None
+    assert d.totals["added"] == sum(e["context"].get("added", 0) for e in log if e.get("context"))
     assert d.errors[0].code == "UNAUTHORIZED-017" and d.errors[0].family == "auth"
     tokens = len(ENC.encode(render_digest(d)))
     assert tokens <= 1500, tokens
@@ -158,7 +177,7 @@ def test_log_text_stays_quoted_data(message: str) -> None:
     log = [{"level": "error", "code": "X-1", "message": message, "timestamp": NOW.isoformat()}]
     text = render_digest(digest_logs(log, now=NOW))
     for line in text.splitlines():
-        assert len(line) < 400
+        assert len(line) < digest.ROOT_LIMIT + 100
     quoted = [line for line in text.splitlines() if "X-1" in line]
     assert quoted and all(line.count('"') - line.count('\\"') == 2 for line in quoted)
     assert "\x1b" not in text and "\u2028" not in text
@@ -252,3 +271,66 @@ def test_codes_beyond_the_bound_share_one_group_and_stay_counted(monkeypatch: py
     assert {g.code: g.count for g in d.errors} == {"E-0": 1, "E-1": 1, "E-2": 1, digest.OTHER_CODES: 7}
     per_job = digest_account_logs(log).top[0]
     assert sum(c.count for c in per_job.top_codes) == 9 and per_job.errors == 10
+
+
+def test_a_generic_code_is_read_out_of_its_message() -> None:
+    """Strait groups its lines under the event type "log": the message names the cause (a denial, a status)."""
+    from jobs_mcp.providers.strait.vocabulary import LOG as STRAIT
+
+    said = [
+        "S3 PutObject failed: Access Denied (Service: Amazon S3; Status Code: 403)",
+        "upstream responded with 503",
+        "request timed out after 30 s",
+        "something else",
+    ]
+    log = [{"level": "error", "code": "log", "message": m, "timestamp": NOW.isoformat()} for m in said]
+    groups = {g.code: g.family for g in digest_logs(log, now=NOW, vocabulary=STRAIT).errors}
+    assert groups == {"ACCESS_DENIED": "auth", "HTTP_503_UNAVAILABLE": "platform", "TIMEOUT": "timeout", "log": "other"}
+
+
+def test_a_group_counts_the_distinct_ids_its_messages_name() -> None:
+    log = [
+        {
+            "level": "error",
+            "code": "E-1",
+            "message": f"order ord_{1000 + i % 37} rejected",
+            "timestamp": NOW.isoformat(),
+        }
+        for i in range(500)
+    ]
+    (group,) = digest_logs(log, now=NOW).errors
+    assert (group.count, group.ids, group.id_examples) == (500, 37, ["ord_1000", "ord_1001", "ord_1002"])
+    assert "37 distinct ids (e.g. ord_1000, ord_1001, ord_1002)" in render_digest(digest_logs(log, now=NOW))
+
+
+def test_the_root_cause_comes_first_whole_and_uncut() -> None:
+    """The first error after the last success leads the digest, its message whole (up to a bound, at a word's
+    end), before the counters and the groups of the consequences that followed it."""
+    cause = "the warehouse role lost SELECT on analytics.orders " + "because the grant was revoked " * 8
+    log = [
+        {
+            "level": "error",
+            "code": "OLD-1",
+            "message": "an old error, fixed since",
+            "timestamp": "2026-11-20T10:00:00Z",
+        },
+        {"level": "info", "message": "ok", "timestamp": "2026-11-21T10:00:00Z", "context": {"added": 5}},
+        {"level": "error", "code": "AUTH-DENIED-1", "message": cause, "timestamp": "2026-11-22T10:00:00Z"},
+        *[
+            {
+                "level": "error",
+                "code": "JOB-FAULT-022",
+                "message": f"batch {i} failed",
+                "timestamp": f"2026-11-22T11:{i:02}:00Z",
+            }
+            for i in range(50)
+        ],
+    ]
+    d = digest_logs(log, now=NOW, vocabulary=LYTICS)
+    assert d.root_cause is not None and d.root_cause.code == "AUTH-DENIED-1" and d.root_cause.family == "auth"
+    assert d.root_cause.message == cause.strip()
+    lines = render_digest(d).splitlines()
+    assert lines[1].startswith("ROOT CAUSE (the first error after the last success (2026-11-21 10:00 UTC))")
+    assert cause.strip() in lines[1]
+    long = digest_logs([{**log[2], "message": "word " * 400}], now=NOW).root_cause
+    assert long is not None and long.message.endswith("word…") and len(long.message) <= digest.ROOT_LIMIT

@@ -110,6 +110,12 @@ async def test_read_on_seed_data(cases: Cases, tool: str, args: dict[str, Any]) 
     assert _writes_sent(sandbox) == 0 or tool.endswith("validate_query"), "a read sent a write"
     if tool == cases.list_tool:
         assert "| ID |" in text or "|---|" in text, "a list reads as a table"
+    # a digest speaks only of what this platform's log holds (its LogVocabulary): no other platform's counters
+    vocabulary = registry.provider(cases.provider).log
+    if not vocabulary.counters:
+        assert "totals:" not in text and "omitted" not in text, text
+    if not vocabulary.success:
+        assert "last data moved" not in text, text
 
 
 @pytest.mark.parametrize("cases", CASES, ids=[c.provider for c in CASES])

@@ -25,6 +25,7 @@ from jobs_mcp.digest import (
     show_token,
     slot,
 )
+from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.render import short_time, when_of
 from jobs_mcp.textsafe import one_line, quote
 
@@ -86,7 +87,9 @@ class AccountDigester:
         self._jobs, self._codes = Keys(MAX_JOBS), Keys()
 
     @classmethod
-    def for_args(cls, args: Any) -> AccountDigester:
+    def for_args(cls, args: Any, vocabulary: LogVocabulary | None = None) -> AccountDigester:
+        """A digester for the tool's arguments. Account-wide logs are Lytics' alone, whose entries carry the
+        added/omitted/removed counters this digest totals (``vocabulary`` is accepted like ``LogDigester``'s)."""
         return cls(top=getattr(args, "top", 10))
 
     def stop(self, reason: str) -> None:

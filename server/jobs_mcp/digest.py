@@ -9,8 +9,12 @@ give the same answer for the same entries.
 
 Entries come in one common form, which each provider converts its own log entries to: a mapping with
 ``timestamp`` (RFC 3339), ``level`` (info / warn / error), ``code`` (an error code, kind or domain: what errors
-are grouped by), ``message``, ``job_id`` (account-wide logs) and ``context`` holding the counters
-(``added`` / ``omitted`` / ``removed``) where the platform reports them.
+are grouped by), ``message``, ``job_id`` (account-wide logs) and ``context`` holding the counters where the
+platform reports them. What the platform's log holds (its counters, what a success line is, how a code is read
+out of a message, its hints) is its ``LogVocabulary`` (``Provider.log``): a digest speaks only of that.
+
+The root cause comes first: the first error since the last success line (or the first error of the log), its
+message whole up to a bound and never cut mid-word. Groups count the distinct ids their messages name.
 
 Log text comes from the platform: it is shown quoted, on one line and cut short, never as instructions.
 """
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import heapq
+import itertools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -29,10 +35,21 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.render import age, short_time, when_of
 from jobs_mcp.textsafe import one_line, quote
 
 MESSAGE_LIMIT = 160
+ROOT_CANDIDATES = 64  # earliest errors after the newest success kept (an out-of-order log may need more than one)
+ROOT_LIMIT = 600  # characters of the root cause's message shown (cut at a word's end)
+MAX_IDS = 1_000  # distinct ids counted per group; past it the count says "at least"
+ID_EXAMPLES = 3
+_IDS = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # a UUID
+    r"|\b[A-Za-z]{1,12}[_-](?=[A-Za-z0-9]*\d)[A-Za-z0-9]{3,40}\b"  # a prefixed id: ord_8841, job_se0aud1t4c6
+    r"|\b(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{16,64}\b"  # a bare hex id
+    r"|#\d{2,}\b"  # a number written as an id: #4711
+)
 MAX_GROUPS = 20  # code groups shown per level; totals stay exact and the rest are counted
 MAX_CODES = 10_000  # distinct codes tracked per level (memory stays bounded); further codes count as one group
 OTHER_CODES = "(further codes)"
@@ -43,12 +60,12 @@ _EPOCH = datetime.min.replace(tzinfo=UTC)
 # about a family in its own tools' words (``Provider.log_hints``); these are the platform-neutral defaults.
 FAMILIES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
-        ("RATELIMIT", "THROTTL", "429"),
+        ("RATELIMIT", "RATE_LIMIT", "THROTTL", "429"),
         "rate_limit",
         "the destination is throttling; it usually recovers alone. Wait, or run the job less often",
     ),
     (
-        ("UNAUTHORIZED", "FORBIDDEN", "AUTH"),
+        ("UNAUTHORIZED", "FORBIDDEN", "AUTH", "DENIED"),
         "auth",
         "credentials expired or lost access: reconnect them, then resume or restart the job",
     ),
@@ -57,9 +74,18 @@ FAMILIES: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "bad_request",
         "the job's config or payload is wrong: read the job, fix its configuration, then run it again",
     ),
-    (("NOTFOUND",), "not_found", "something the job points at (segment, workflow, table) is gone: check its config"),
     (
-        ("INTERNAL", "FAULT", "UNKNOWN"),
+        ("NOTFOUND", "NOT_FOUND"),
+        "not_found",
+        "something the job points at (segment, workflow, table) is gone: check its config",
+    ),
+    (
+        ("TIMEOUT", "TIMED_OUT", "TIMEDOUT"),
+        "timeout",
+        "the job or a call it makes ran out of time: check what it waits on, then run it again",
+    ),
+    (
+        ("INTERNAL", "FAULT", "UNKNOWN", "UNAVAILABLE", "BAD_GATEWAY"),
         "platform",
         "a platform-side fault: restart the job once; if it persists, escalate to the platform's support",
     ),
@@ -86,7 +112,7 @@ def _family(code: str, sample: str) -> tuple[str, str]:
     return "other", "look at the sample message and the newest entries"
 
 
-class Totals(BaseModel):
+class Totals(BaseModel):  # the account digest's (Lytics') counters
     added: int = 0
     omitted: int = 0
     removed: int = 0
@@ -107,6 +133,18 @@ class CodeGroup(BaseModel):
     sample: str = Field(description="the latest message with this code, one line, cut short")
     family: str
     hint: str
+    ids: int = Field(0, description="distinct ids (orders, jobs, rows...) the group's messages name")
+    ids_capped: bool = Field(False, description="more distinct ids than were counted: ids is a lower bound")
+    id_examples: list[str] = Field(default_factory=list)
+
+
+class RootCause(BaseModel):
+    timestamp: datetime | None
+    code: str
+    family: str
+    hint: str
+    message: str = Field(description="the error's message, whole up to a bound, never cut mid-word")
+    since: str = Field(description="which error this is: the first since the last success, or the log's first")
 
 
 class LogLine(BaseModel):
@@ -137,13 +175,17 @@ class LogDigest(BaseModel):
     )
     first: datetime | None = None
     last: datetime | None = None
-    totals: Totals
+    totals: dict[str, int] | None = Field(
+        None, description="the platform's counters summed over the log; null for a platform whose log has none"
+    )
     levels: Levels
+    root_cause: RootCause | None = None
     errors: list[CodeGroup]
     warnings: list[CodeGroup]
     groups_left_out: int = Field(0, description="code groups beyond the shown ones (their entries are counted)")
     last_activity: datetime | None = None
-    last_success: datetime | None = Field(None, description="newest info entry that moved data (added/omitted/removed)")
+    success: str | None = Field(None, description="what the platform's success line is called (last_success)")
+    last_success: datetime | None = Field(None, description="newest success line (Lytics: an entry that moved data)")
     stale: StaleInfo | None = None
     newest: list[LogLine]
     page: LogPage | None = None
@@ -157,7 +199,7 @@ class CursorError(ToolError):
 
 
 class _Group:
-    __slots__ = ("count", "first", "last", "sample", "sample_at")
+    __slots__ = ("count", "first", "ids", "ids_capped", "last", "sample", "sample_at")
 
     def __init__(self) -> None:
         self.count = 0
@@ -165,9 +207,19 @@ class _Group:
         self.last: datetime | None = None
         self.sample: Any = ""  # the raw message, made one line only when shown
         self.sample_at = _EPOCH
+        self.ids: dict[str, None] = {}  # distinct ids named by the messages, in order of first sight (bounded)
+        self.ids_capped = False
 
     def add(self, when: datetime | None, message: Any) -> None:
         self.count += 1
+        if message.__class__ is str and message:
+            ids = self.ids
+            for found in _IDS.findall(message):
+                if found not in ids:
+                    if len(ids) >= MAX_IDS:
+                        self.ids_capped = True
+                        break
+                    ids[found] = None
         if when is not None:
             if self.first is None or when < self.first:
                 self.first = when
@@ -283,8 +335,20 @@ def _groups(groups: dict[str, _Group], hints: Mapping[str, str] | None) -> tuple
         sample = one_line(g.sample, MESSAGE_LIMIT)
         family, hint = classify(code, sample, hints)
         first, last = as_utc(g.first), as_utc(g.last)
+        examples = [one_line(i, 40) for i in itertools.islice(g.ids, ID_EXAMPLES)]
         shown.append(
-            CodeGroup(code=code, count=g.count, first=first, last=last, sample=sample, family=family, hint=hint)
+            CodeGroup(
+                code=code,
+                count=g.count,
+                first=first,
+                last=last,
+                sample=sample,
+                family=family,
+                hint=hint,
+                ids=len(g.ids),
+                ids_capped=g.ids_capped,
+                id_examples=examples,
+            )
         )
     return shown, max(len(ordered) - MAX_GROUPS, 0)
 
@@ -295,33 +359,49 @@ class LogDigester:
 
     The newest entries: a log mostly comes in time order, so entries no older than the last one kept go to a
     ring buffer of the last few; an entry older than that (a log that is out of order, or newest first) goes to
-    a small heap of the newest such. The newest few of the two together are the log's newest."""
+    a small heap of the newest such. The newest few of the two together are the log's newest.
 
-    def __init__(self, *, newest: int = 5, page_size: int = 0, cursor: str | None = None) -> None:
+    The root cause: the earliest error later than the newest success line (the first error of the failing
+    streak). The earliest few errors later than the newest success line so far are kept in order; a success line
+    read later that is newer than some of them (an out-of-order log) puts those aside."""
+
+    def __init__(
+        self,
+        *,
+        newest: int = 5,
+        page_size: int = 0,
+        cursor: str | None = None,
+        vocabulary: LogVocabulary | None = None,
+    ) -> None:
         self.start = decode_cursor(cursor) if cursor else 0  # a bad cursor is refused before anything is read
         self.cursor = cursor
         self.newest = newest
         self.page_size = page_size
+        self.vocabulary = vocabulary or LogVocabulary()
         self.entries = 0
         self.missing: str | None = None
-        self.totals = dict.fromkeys(COUNTERS, 0)
+        self.totals = dict.fromkeys(self.vocabulary.counters, 0)
         self.levels = dict.fromkeys(("info", "warn", "error", "other"), 0)
         self.groups: dict[str, dict[str, _Group]] = {"error": {}, "warn": {}}
         self.first: datetime | None = None
         self.last: datetime | None = None
         self.last_success: datetime | None = None
+        # the earliest errors later than the newest success line, (when, index, code, message), in order: the first
+        # is the root cause (more are kept in case a success line read later is newer than it)
+        self.roots: list[tuple[datetime, int, str, Any]] = []
         self.ring: deque[tuple[datetime, int, Any]] = deque(maxlen=newest)
         self.strays: list[tuple[datetime, int, Any]] = []  # a min-heap of at most ``newest``
         self.page: list[LogLine] = []
         self._keys = Keys()
 
     @classmethod
-    def for_args(cls, args: Any) -> LogDigester:
+    def for_args(cls, args: Any, vocabulary: LogVocabulary | None = None) -> LogDigester:
         """A digester for a log tool's arguments (``newest``, ``page_size`` and ``cursor`` where it has them)."""
         return cls(
             newest=getattr(args, "newest", 5),
             page_size=getattr(args, "page_size", 0),
             cursor=getattr(args, "cursor", None),
+            vocabulary=vocabulary,
         )
 
     def stop(self, reason: str) -> None:
@@ -332,8 +412,9 @@ class LogDigester:
         """Digest the next entries of the log. The hot loop: state lives in locals and is written back at the end
         (also when the iterable fails midway, e.g. a stream that breaks off)."""
         levels, groups, keys, totals = self.levels, self.groups, self._keys, self.totals
-        added, omitted, removed = totals["added"], totals["omitted"], totals["removed"]
-        first, last, last_success = self.first, self.last, self.last_success
+        vocabulary = self.vocabulary
+        counters, success_words, generic = vocabulary.counters, vocabulary.success_words, vocabulary.generic_codes
+        first, last, last_success, roots = self.first, self.last, self.last_success, self.roots
         ring, strays, newest, index = self.ring, self.strays, self.newest, self.entries
         latest = ring[-1][0] if ring else _EPOCH
         page_from, page_to = self.start, self.start + self.page_size if self.page_size else -1
@@ -354,23 +435,40 @@ class LogDigester:
                         first = when
                     if last is None or when > last:
                         last = when
-                context = entry.get("context")
-                if context.__class__ is dict or (context and isinstance(context, Mapping)):  # abc checks are slow
-                    a, o, r = context.get("added", 0), context.get("omitted", 0), context.get("removed", 0)
-                    if not (a.__class__ is o.__class__ is r.__class__ is int and a >= 0 and o >= 0 and r >= 0):
-                        a, o, r = counter_value(a), counter_value(o), counter_value(r)  # the rare odd counter
-                    added, omitted, removed = added + a, omitted + o, removed + r
-                    if (
-                        (a or o or r)
-                        and level == "info"
-                        and when is not None
-                        and (last_success is None or when > last_success)
-                    ):
-                        last_success = when
+                succeeded = False
+                if counters:
+                    context = entry.get("context")
+                    if context.__class__ is dict or (context and isinstance(context, Mapping)):  # abc checks slow
+                        for name in counters:
+                            n = context.get(name, 0)
+                            if n.__class__ is not int or n < 0:
+                                n = counter_value(n)  # the rare odd counter
+                            if n:
+                                totals[name] += n
+                                succeeded = True
+                elif success_words and level == "info":
+                    said = entry.get("message")
+                    succeeded = said.__class__ is str and any(w in said.lower() for w in success_words)
+                if succeeded and level == "info" and when is not None and (last_success is None or when > last_success):
+                    last_success = when
+                    if roots and roots[0][0] <= when:  # errors before a success are not what the log ends with
+                        del roots[: bisect.bisect_right(roots, (when, index))]
                 if level == "error" or level == "warn":
+                    code = keys(entry.get("code"))
+                    message = entry.get("message")
+                    if code in generic:
+                        code = _key(vocabulary.code_of(code, message))
                     by_code = groups[level]
-                    group = by_code.get(code := keys(entry.get("code"))) or slot(by_code, code, MAX_CODES, _Group)
-                    group.add(when, _message(entry.get("message")))
+                    group = by_code.get(code) or slot(by_code, code, MAX_CODES, _Group)
+                    kept = _message(message)
+                    group.add(when, kept)
+                    if level == "error":
+                        key = when or _EPOCH
+                        if (last_success is None or key > last_success) and (
+                            len(roots) < ROOT_CANDIDATES or (key, index) < roots[-1][:2]
+                        ):
+                            bisect.insort(roots, (key, index, code, kept))
+                            del roots[ROOT_CANDIDATES:]
                 if newest:
                     key = when or _EPOCH
                     if key >= latest:
@@ -384,8 +482,27 @@ class LogDigester:
                     self.page.append(_line(entry, when))
         finally:
             self.entries = index
-            totals["added"], totals["omitted"], totals["removed"] = added, omitted, removed
             self.first, self.last, self.last_success = first, last, last_success
+
+    def _root_cause(self) -> RootCause | None:
+        if not self.roots:
+            return None
+        when, _, code, message = self.roots[0]
+        text = one_line(message, ROOT_LIMIT)
+        family, hint = classify(code, text, self.vocabulary.hints)
+        since = (
+            f"the first error after the last success ({short_time(self.last_success)} UTC)"
+            if self.last_success is not None
+            else "the first error of the log"
+        )
+        return RootCause(
+            timestamp=None if when is _EPOCH else as_utc(when),
+            code=code,
+            family=family,
+            hint=hint,
+            message=text,
+            since=since,
+        )
 
     def finish(
         self,
@@ -394,10 +511,9 @@ class LogDigester:
         job_id: str | None = None,
         job_status: str | None = None,
         active: bool = False,  # the job should be writing to its log right now (the provider judges its status)
-        hints: Mapping[str, str] | None = None,
         stale_after: timedelta = timedelta(hours=1),
     ) -> LogDigest:
-        total, start, size = self.entries, self.start, self.page_size
+        total, start, size, hints = self.entries, self.start, self.page_size, self.vocabulary.hints
         if self.cursor and start >= total and self.missing is None:
             raise CursorError(f"it points past the end of the log ({total:,} entries)")
         errors, left_errors = _groups(self.groups["error"], hints)
@@ -409,6 +525,7 @@ class LogDigester:
             said = f"no log entry for {age(last, now)}" if last else "no log entries at all"
             stale = StaleInfo(silent_hours=round(silent, 1) if last else -1, message=f"{said} on a {job_status} job")
         newest = heapq.nlargest(self.newest, [*self.ring, *self.strays])
+        success = self.vocabulary.success or None
         return LogDigest(
             job_id=job_id,
             entries=total,
@@ -416,13 +533,15 @@ class LogDigester:
             missing=self.missing,
             first=as_utc(self.first),
             last=last,
-            totals=Totals(**self.totals),
+            totals=dict(self.totals) if self.vocabulary.counters else None,
             levels=Levels(**self.levels),
+            root_cause=self._root_cause(),
             errors=errors,
             warnings=warnings,
             groups_left_out=left_errors + left_warnings,
             last_activity=last,
-            last_success=as_utc(self.last_success),
+            success=success,
+            last_success=as_utc(self.last_success) if success else None,
             stale=stale,
             newest=[_line(entry, None if when is _EPOCH else when) for when, _, entry in newest],
             page=(
@@ -442,10 +561,10 @@ def digest_logs(
     entries: Iterable[Any],  # common entries (see the module docstring); anything else counts as unreadable
     *,
     now: datetime,
+    vocabulary: LogVocabulary | None = None,
     job_id: str | None = None,
     job_status: str | None = None,
     active: bool = False,
-    hints: Mapping[str, str] | None = None,
     newest: int = 5,
     stale_after: timedelta = timedelta(hours=1),
     page_size: int = 0,
@@ -453,13 +572,18 @@ def digest_logs(
     missing: str | None = None,  # why these entries are not the whole log, when they are not
 ) -> LogDigest:
     """The digest of a log already in memory (what a ``LogDigester`` gives when fed the same entries)."""
-    digester = LogDigester(newest=newest, page_size=page_size, cursor=cursor)
+    digester = LogDigester(newest=newest, page_size=page_size, cursor=cursor, vocabulary=vocabulary)
     digester.feed(entries)
     if missing:
         digester.stop(missing)
-    return digester.finish(
-        now=now, job_id=job_id, job_status=job_status, active=active, hints=hints, stale_after=stale_after
-    )
+    return digester.finish(now=now, job_id=job_id, job_status=job_status, active=active, stale_after=stale_after)
+
+
+def _ids(g: CodeGroup) -> str:
+    if not g.ids:
+        return ""
+    counted = f"{'at least ' if g.ids_capped else ''}{g.ids:,} distinct id{'s' if g.ids != 1 else ''}"
+    return f" · {counted} (e.g. {', '.join(show_token(i) for i in g.id_examples)})"
 
 
 def _group_lines(title: str, groups: list[CodeGroup]) -> list[str]:
@@ -468,7 +592,7 @@ def _group_lines(title: str, groups: list[CodeGroup]) -> list[str]:
     lines = [f"{title}:"]
     for g in groups:
         span = f"{short_time(g.first)} → {short_time(g.last)}" if g.first != g.last else short_time(g.last)
-        lines.append(f"- {show_token(g.code)} ×{g.count:,} ({g.family}) {span}: {quote(g.sample)}")
+        lines.append(f"- {show_token(g.code)} ×{g.count:,} ({g.family}) {span}: {quote(g.sample)}{_ids(g)}")
         lines.append(f"  → {g.hint}")
     return lines
 
@@ -498,9 +622,20 @@ def render_digest(d: LogDigest) -> str:
     lines = [
         f"{d.entries:,} entries ({window} UTC): info {lv.info:,}, warn {lv.warn:,}, error {lv.error:,}"
         + (f", other {lv.other:,}" if lv.other else ""),
-        f"totals: added {t.added:,}, omitted {t.omitted:,}, removed {t.removed:,}; "
-        f"last data moved {short_time(d.last_success) if d.last_success else 'never'}",
     ]
+    if d.root_cause is not None:
+        r = d.root_cause
+        what = f"{short_time(r.timestamp)} {show_token(r.code)} ({r.family})"
+        among = ", among the entries read" if d.missing else ""
+        lines.append(f"ROOT CAUSE ({r.since}{among}): {what}: {quote(r.message, ROOT_LIMIT + 40)}")
+        lines.append(f"  → {r.hint}")
+    said = []
+    if t is not None:
+        said.append("totals: " + ", ".join(f"{name} {n:,}" for name, n in t.items()))
+    if d.success:
+        said.append(f"{d.success} {short_time(d.last_success) if d.last_success else 'never'}")
+    if said:
+        lines.append("; ".join(said))
     if d.missing:
         lines.insert(
             0,

@@ -98,7 +98,7 @@ async def top_log_errors(
     lines: dict[str, str] = {}
 
     async def one(job_id: str, path: str) -> None:
-        digester = LogDigester(newest=0)
+        digester = LogDigester(newest=0, vocabulary=api.provider.log)
         try:
             await read_log(api, path, at=at, digester=digester, params=params, entry=entry)
         except ApiError as exc:

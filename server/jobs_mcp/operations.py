@@ -23,6 +23,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from jobs_mcp.logvocabulary import LogVocabulary
+
 if TYPE_CHECKING:
     from jobs_mcp.config import Account
     from jobs_mcp.http import ApiClient
@@ -161,12 +163,12 @@ class LogStream:
 
     ``at`` is the path of the entries' array in the answer ("data" for ``{"data": [...]}``, "data.logs" for a
     job document holding its log; an answer that is a bare array is read as well); ``digester`` makes the digest
-    for the call's arguments (``LogDigester.for_args``); ``entry`` turns one raw entry into the digest's common
-    form. The rest of the document (the job the log belongs to, or just the envelope) becomes the call's
-    ``data``."""
+    for the call's arguments and the provider's ``LogVocabulary`` (``LogDigester.for_args``); ``entry`` turns
+    one raw entry into the digest's common form. The rest of the document (the job the log belongs to, or just
+    the envelope) becomes the call's ``data``."""
 
     at: str
-    digester: Callable[[Any], Any]
+    digester: Callable[[Any, LogVocabulary], Any]
     entry: Callable[[Any], Any] | None = None
 
 
@@ -217,7 +219,7 @@ class Provider:
     extras: tuple[str, ...] = ()  # further settings, e.g. "team_id": OWLMETRY_TEAM_ID or team_id in the accounts file
     sandbox_extras: Mapping[str, str] = field(default_factory=dict)  # their values on the simulator
     error_hints: Mapping[str, str] = field(default_factory=dict)  # API error code -> what to do next
-    log_hints: Mapping[str, str] = field(default_factory=dict)  # digest family -> what to do, naming our tools
+    log: LogVocabulary = field(default_factory=LogVocabulary)  # what its logs hold (counters, codes, hints)
     # the argument-free read `jobs-mcp accounts` calls to learn whether an account answers ("": not checked)
     probe: str = ""
     # the read that shows one target as it is now: named after a person decides on the approval page, so the model

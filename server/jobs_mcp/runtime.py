@@ -188,7 +188,7 @@ class Runtime:
 
         log = op.log
         if log is not None:
-            call.log = log.digester(args)  # before any call: a bad page cursor is refused first
+            call.log = log.digester(args, api.provider.log)  # before any call: a bad page cursor is refused first
 
         async def fetch(key: str, endpoint: Endpoint) -> None:
             path, params = endpoint.path_for(args), endpoint.params_for(args, api.provider.query)

@@ -106,11 +106,18 @@ def _visible(match: re.Match[str]) -> str:
 
 
 def one_line(text: object, limit: int | None = 160) -> str:
-    """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut; ``None``: whole);
-    invisible and bidirectional characters are made visible, so remote text cannot hide or reorder what a person
-    reads."""
+    """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut, at a word's end
+    where one is near; ``None``: whole); invisible and bidirectional characters are made visible, so remote text
+    cannot hide or reorder what a person reads."""
     flat = _INVISIBLE.sub(_visible, _CONTROL.sub(" ", scrub(str(text)))).strip()
-    return flat if limit is None or len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
+    if limit is None or len(flat) <= limit:
+        return flat
+    cut = flat[: max(limit - 1, 0)]
+    if not flat[len(cut)].isspace():  # never cut mid-word: end at the last blank, unless that drops too much
+        blank = cut.rfind(" ")
+        if blank >= limit * 3 // 4:
+            cut = cut[:blank]
+    return cut.rstrip() + "…"
 
 
 def quote(text: object, limit: int = 160) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobs_mcp.operations import Provider, Wire, lazy
-from jobs_mcp.providers.arroyo.vocabulary import LOG_HINTS, NAME, status_class, version
+from jobs_mcp.providers.arroyo.vocabulary import LOG, NAME, status_class, version
 from jobs_mcp.wire import error_detail
 
 
@@ -47,7 +47,7 @@ PROVIDER = Provider(
         "jobs_mcp.providers.arroyo.writes:WRITE_OPERATIONS",
     ),
     simulator=lazy("jobs_mcp.providers.arroyo.simulator:create_app"),
-    log_hints=LOG_HINTS,
+    log=LOG,
     demo=lazy("jobs_mcp.providers.arroyo.demo:STEPS"),
     health=lazy("jobs_mcp.providers.arroyo.health:CHECKS"),
 )

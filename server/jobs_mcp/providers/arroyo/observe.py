@@ -24,7 +24,7 @@ from jobs_mcp.providers.arroyo.reads import (
     job_view,
     render_job_line,
 )
-from jobs_mcp.providers.arroyo.vocabulary import LOG_HINTS, NAME, from_micros
+from jobs_mcp.providers.arroyo.vocabulary import NAME, from_micros
 from jobs_mcp.render import short_time, table
 from jobs_mcp.textsafe import one_line
 
@@ -87,7 +87,7 @@ class JobErrorsResult(ToolResult):
 async def _job_errors(call: Call[JobErrorsArgs]) -> JobErrorsResult:
     """The whole error log, page by page (newest first), each page digested as it arrives."""
     args = call.args
-    digester = LogDigester.for_args(args)  # a bad cursor is refused before any call
+    digester = LogDigester.for_args(args, call.api.provider.log)  # a bad cursor is refused before any call
     job = await find_job(call.api, args.pipeline_id, args.job_id)
     path = f"/api/v1/pipelines/{args.pipeline_id}/jobs/{job['id']}/errors"
     after: str | None = None
@@ -111,7 +111,7 @@ async def _job_errors(call: Call[JobErrorsArgs]) -> JobErrorsResult:
         digester.stop(f"this server reads at most the newest {ERRORS_MAX_PAGES * ERRORS_PAGE:,} errors")
     view = job_view(job)
     # this route holds errors only: a quiet error log is good news, never staleness
-    digest = digester.finish(now=call.now, job_id=view.id, job_status=view.state, active=False, hints=LOG_HINTS)
+    digest = digester.finish(now=call.now, job_id=view.id, job_status=view.state, active=False)
     return JobErrorsResult(sandbox=call.sandbox, job=view, digest=digest)
 
 

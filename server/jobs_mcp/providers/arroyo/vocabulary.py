@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.operations import StatusClass
 
 NAME = "arroyo"
@@ -114,3 +115,5 @@ LOG_HINTS = {
     "other": "read the samples: an external system (broker, database, sink) failing recovers once it is back; "
     "arroyo_get_operator_metrics shows whether the job is moving again",
 }
+
+LOG = LogVocabulary(hints=LOG_HINTS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jobs_mcp.operations import Provider, Wire, lazy
-from jobs_mcp.providers.lytics.vocabulary import ERROR_HINTS, LOG_HINTS, NAME, status_class, version
+from jobs_mcp.providers.lytics.vocabulary import ERROR_HINTS, LOG, NAME, status_class, version
 from jobs_mcp.wire import error_detail, unwrap
 
 PROVIDER = Provider(
@@ -25,7 +25,7 @@ PROVIDER = Provider(
     ),
     simulator=lazy("jobs_mcp.providers.lytics.simulator:create_app"),
     error_hints=ERROR_HINTS,
-    log_hints=LOG_HINTS,
+    log=LOG,
     demo=lazy("jobs_mcp.providers.lytics.demo:STEPS"),
     health=lazy("jobs_mcp.providers.lytics.health:CHECKS"),
 )

@@ -16,7 +16,7 @@ from jobs_mcp.account_digest import AccountDigester, AccountLogDigest, render_ac
 from jobs_mcp.digest import LogDigest, LogDigester, render_digest
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
-from jobs_mcp.providers.lytics.vocabulary import ACTIVE_STATUSES, LOG_HINTS, NAME, status_class
+from jobs_mcp.providers.lytics.vocabulary import ACTIVE_STATUSES, NAME, status_class
 from jobs_mcp.render import short_time, table
 from jobs_mcp.textsafe import one_line, quote
 
@@ -244,7 +244,6 @@ def _shape_job_logs(call: Call[JobLogsArgs]) -> JobLogsResult:
         job_id=call.args.job_id,
         job_status=job.status if job else None,
         active=bool(job and job.status.strip().lower() in ACTIVE_STATUSES),
-        hints=LOG_HINTS,
     )
     return JobLogsResult(sandbox=call.sandbox, job=summarize(job) if job else None, digest=digest)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.operations import StatusClass
 
 NAME = "lytics"
@@ -65,3 +66,5 @@ LOG_HINTS = {
     "lytics_update_job",
     "platform": "a platform-side fault: lytics_bounce_job once; if it persists, escalate to Lytics support",
 }
+
+LOG = LogVocabulary(counters=("added", "omitted", "removed"), success="last data moved", hints=LOG_HINTS)

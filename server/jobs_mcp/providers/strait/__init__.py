@@ -12,7 +12,7 @@ from typing import Any
 from jobs_mcp.operations import Provider, Wire, lazy
 from jobs_mcp.providers.strait.vocabulary import (
     ERROR_HINTS,
-    LOG_HINTS,
+    LOG,
     MESSAGE_HINTS,
     MESSAGE_PREFIX_HINTS,
     NAME,
@@ -69,7 +69,7 @@ PROVIDER = Provider(
     extras=("project_id",),
     sandbox_extras={"project_id": "proj_northwind_data"},
     error_hints=ERROR_HINTS,
-    log_hints=LOG_HINTS,
+    log=LOG,
     demo=lazy("jobs_mcp.providers.strait.demo:STEPS"),
     health=lazy("jobs_mcp.providers.strait.health:CHECKS"),
 )

@@ -19,7 +19,6 @@ from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, SafeId, StatusClass, ToolResult
 from jobs_mcp.providers.strait.vocabulary import (
     ACTIVE_RUN_STATUSES,
-    LOG_HINTS,
     NAME,
     job_status,
     status_class,
@@ -417,11 +416,11 @@ def _shape_run(call: Call[RunArgs]) -> RunResult:
         digest = digest_logs(
             (_event_entry(event, run) for event in events),
             missing=missing,
+            vocabulary=call.api.provider.log,
             now=call.now,
             job_id=str(run.get("job_id") or ""),
             job_status=status,
             active=status in ACTIVE_RUN_STATUSES,
-            hints=LOG_HINTS,
         )
     return RunResult(sandbox=call.sandbox, status=status, health=status_class(status), run=run, events=digest)
 

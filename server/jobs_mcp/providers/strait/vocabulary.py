@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.operations import StatusClass
 
 NAME = "strait"
@@ -90,3 +91,5 @@ LOG_HINTS = {
     "recent change caused it",
     "other": "read the sample messages and strait_get_job_health; compare with strait_list_job_versions",
 }
+
+LOG = LogVocabulary(generic_codes=frozenset({"log"}), hints=LOG_HINTS)

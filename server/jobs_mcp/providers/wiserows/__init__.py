@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobs_mcp.operations import Provider, Wire, lazy
-from jobs_mcp.providers.wiserows.vocabulary import ERROR_HINTS, LOG_HINTS, NAME, status_class, version
+from jobs_mcp.providers.wiserows.vocabulary import ERROR_HINTS, LOG, NAME, status_class, version
 from jobs_mcp.wire import error_detail
 
 
@@ -40,7 +40,7 @@ PROVIDER = Provider(
     ),
     simulator=lazy("jobs_mcp.providers.wiserows.simulator:create_app"),
     error_hints=ERROR_HINTS,
-    log_hints=LOG_HINTS,
+    log=LOG,
     demo=lazy("jobs_mcp.providers.wiserows.demo:STEPS"),
     health=lazy("jobs_mcp.providers.wiserows.health:CHECKS"),
 )

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jobs_mcp.digest import LogDigest, LogDigester, render_digest
 from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
-from jobs_mcp.providers.wiserows.vocabulary import LOG_HINTS, NAME, log_entry, ms_time, status_class
+from jobs_mcp.providers.wiserows.vocabulary import NAME, log_entry, ms_time, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
 from jobs_mcp.textsafe import quote
 
@@ -168,9 +168,7 @@ def _render_jobs(result: JobListResult) -> str:
 def _shape_job(call: Call[GetJobArgs]) -> JobResult:
     data = call.data if isinstance(call.data, dict) else {}
     job = Job.model_validate({"id": call.args.job_id} | data)  # a log cut short may leave the job's fields partial
-    digest = call.log.finish(
-        now=call.now, job_id=job.id, job_status=job.status, active=job.status == "running", hints=LOG_HINTS
-    )
+    digest = call.log.finish(now=call.now, job_id=job.id, job_status=job.status, active=job.status == "running")
     return JobResult(sandbox=call.sandbox, health=status_class(job.status), job=job, digest=digest)
 
 

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.operations import StatusClass
 
 NAME = "wiserows"
@@ -112,6 +113,8 @@ LOG_HINTS = {
     "not_found": "a page, link or record the job points at is gone: check the items named in the entries",
     "platform": "a service-side fault: run the job again later in WiseRows; if it persists, contact that service",
 }
+
+LOG = LogVocabulary(generic_codes=frozenset({"JOB", "ITEM"}), hints=LOG_HINTS)
 
 # What to do next, by API error code (the codes are the simulator's invention; see the provider's docstring).
 ERROR_HINTS = {
