@@ -57,7 +57,7 @@ COUNTERS = ("added", "omitted", "removed")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 # (words in the code, family, what it means and what to do); the first match wins. A provider may say what to do
-# about a family in its own tools' words (``Provider.log_hints``); these are the platform-neutral defaults.
+# about a family in its own tools' words (``Provider.log.hints``); these are the platform-neutral defaults.
 FAMILIES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("RATELIMIT", "RATE_LIMIT", "THROTTL", "429"),
