@@ -10,6 +10,7 @@ import pytest
 from mcp import Client
 
 from jobs_mcp import registry
+from jobs_mcp.audit import AuditLog
 from jobs_mcp.config import ConfigError, load_settings
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
 from support import BIN, CANARY, Sandbox, child_env, free_port, text_of
@@ -89,6 +90,7 @@ STRONG_KEY = "first-day-gate-key-5d1c9e27b3a84f60"
 def test_serve_refuses_to_start_when_it_cannot_write_its_audit_log_or_state(
     args: tuple[str, ...], env: dict[str, str], named: str, transport: tuple[str, ...], tmp_path: Path
 ) -> None:
+    env = dict(env)  # the parameters are shared by both transports
     if env.pop("NO_REDIS", None):  # a Python where `import redis` fails, as without the package
         (tmp_path / "no-redis").mkdir()
         (tmp_path / "no-redis" / "redis.py").write_text("raise ImportError(\"No module named 'redis'\")\n")
@@ -113,3 +115,27 @@ async def test_a_write_whose_audit_log_became_unwritable_says_why_and_sends_noth
     said = text_of(done)
     assert "Nothing was sent: the audit log" in said and "--audit-db" in said and "propose the action again" in said
     assert sandbox.hits("POST") == 0
+
+
+# --- quiet pipes -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("demo",), ("audit", "--json", "--limit", "2000")], ids=["demo", "audit"])
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    audit = AuditLog(tmp_path / "audit.db")
+    for n in range(2000):  # more than a pipe's buffer holds
+        audit.intent(f"pause:{n}", "acme", "lytics_pause_job", {"method": "POST", "url": f"http://x/{'y' * 60}"})
+    audit.close()
+    env = child_env(JOBS_MCP_AUDIT_DB=str(tmp_path / "audit.db"))
+    with subprocess.Popen(
+        [str(BIN), *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()  # like `| head -1`: one line, then the reader is gone
+        proc.stdout.close()
+        errors = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) in (0, 141)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors

@@ -238,16 +238,27 @@ def test_healthz_and_readyz(tmp_path: Path) -> None:
         ready = httpx.get(base + "/readyz")
     assert health.status_code == 200 and health.json()["status"] == "ok"  # no token needed
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"]["lytics/sandbox"].startswith("ok")
-    assert ready.json()["checks"]["state"].startswith("ok")
+    assert ready.json()["checks"] == {"state": "ok", "platforms": "ok"}
 
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with served(tmp_path, LYTICS_API_URL=dead, LYTICS_API_TOKEN=CANARY) as base:
         unready = httpx.get(base + "/readyz")
     assert unready.status_code == 503
     assert unready.json()["status"] == "unavailable"
-    assert "unreachable" in unready.json()["checks"]["lytics/default"]
-    assert CANARY not in unready.text
+    assert unready.json()["checks"]["platforms"] == "unreachable: 1 of 1 accounts"
+    # Components only: no path, address or account name for whoever can reach the port.
+    for secret in (CANARY, str(tmp_path), "default", dead):
+        assert secret not in unready.text
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/approve"])
+def test_every_route_checks_host_like_the_mcp_endpoint(path: str, tmp_path: Path) -> None:
+    with served(tmp_path) as base:
+        forged = httpx.get(base + path, headers={"Host": "evil.example"})
+        foreign = httpx.get(base + path, headers={"Origin": "http://evil.example"})
+        own = httpx.get(base + path)
+    assert forged.status_code == 421 and foreign.status_code == 403
+    assert own.status_code != 421
 
 
 def answering(action: str, content: dict[str, Any] | None = None) -> Any:

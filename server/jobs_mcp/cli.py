@@ -600,3 +600,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BaseException as exc:
+        if not _broken_pipe(exc):
+            raise
+        # The reader went away (`jobs-mcp demo | head`): stop quietly, as other commands do. Python would
+        # otherwise complain again while flushing stdout at exit, so stdout now leads nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a command cut off by its pipe
+
+
+def _broken_pipe(exc: BaseException) -> bool:
+    """Whether ``exc`` is (or, from a task group, only holds) a broken pipe."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_broken_pipe(inner) for inner in exc.exceptions)
+    return isinstance(exc, BrokenPipeError)

@@ -32,7 +32,7 @@ from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -209,16 +209,29 @@ class Guard:
     """Outermost ASGI layer on the MCP path: per-principal rate limit, and the MCP session bound to the
     request (``principal.current_principal`` uses it when there is no token)."""
 
-    def __init__(self, app: ASGIApp, *, runtime: Runtime, verifier: TokenFile | None, limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        runtime: Runtime,
+        verifier: TokenFile | None,
+        limit: int,
+        security: TransportSecuritySettings | None = None,
+    ) -> None:
         self.app = app
         self.runtime = runtime
         self.verifier = verifier
         self.limit = limit
+        self._hosts = TransportSecurityMiddleware(security) if security is not None else None
         self._warned = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(MCP_PATH):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not scope["path"].startswith(MCP_PATH):  # /healthz, /readyz, the approval page: Host checked like /mcp
+            refusal = self._foreign(Headers(scope=scope))
+            await (refusal or self.app)(scope, receive, send)
             return
         headers = Headers(scope=scope)
         session = headers.get("mcp-session-id") or None
@@ -229,6 +242,17 @@ class Guard:
                 return
         with bind_session(session, anonymous=self.verifier is None):
             await self.app(scope, receive, send)
+
+    def _foreign(self, headers: Headers) -> Response | None:
+        """A 421/403 for a Host (or browser Origin) the MCP endpoint would refuse; None when it would pass."""
+        checks = self._hosts
+        if checks is None or not checks.settings.enable_dns_rebinding_protection:
+            return None
+        if not checks._validate_host(headers.get("host")):
+            return Response("Invalid Host header", status_code=421)
+        if not checks._validate_origin(headers.get("origin")):
+            return Response("Invalid Origin header", status_code=403)
+        return None
 
     async def _who(self, scope: Scope, headers: Headers, session: str | None) -> str:
         scheme, _, credential = headers.get("authorization", "").partition(" ")
@@ -265,28 +289,33 @@ class Guard:
 
 
 async def readiness(runtime: Runtime) -> tuple[bool, dict[str, str]]:
-    """Whether this replica can do its work: the state store answers and every enabled account is reachable."""
+    """Whether this replica can do its work: the state store answers and every enabled account is reachable.
+
+    The answer names components only (``state``, ``platforms``): no file path, Redis address or account name,
+    since anyone who reaches the port may read it. What failed, and where, goes to the log at DEBUG."""
     import httpx
 
     checks: dict[str, str] = {}
     try:
         store = runtime.gate.store
         await store.ping()
-        checks["state"] = f"ok ({store.describe()})"
+        checks["state"] = "ok"
     except Exception as exc:
-        checks["state"] = f"unavailable: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+        log.debug("readyz: state store %s", str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
+        checks["state"] = "unavailable"
+    unreachable = 0
     for account in runtime.settings.accounts:
-        key = f"{account.provider}/{account.name}"
         if account.sandbox:
-            checks[key] = "ok (embedded sandbox)"
             continue
         try:  # any HTTP answer means reachable; no credential is sent
             async with httpx.AsyncClient(timeout=3.0, follow_redirects=False) as client:
                 await client.head(account.url)
-            checks[key] = "ok"
         except httpx.HTTPError as exc:
-            checks[key] = f"unreachable ({type(exc).__name__})"
-    ready = all(v.startswith("ok") for v in checks.values())
+            unreachable += 1
+            log.debug("readyz: %s/%s unreachable (%s)", account.provider, account.name, type(exc).__name__)
+    total = len(runtime.settings.accounts)
+    checks["platforms"] = f"unreachable: {unreachable} of {total} accounts" if unreachable else "ok"
+    ready = all(v == "ok" for v in checks.values())
     return ready, checks
 
 
@@ -320,17 +349,18 @@ def build_http_app(settings: Settings, options: HttpOptions, runtime: Runtime | 
         )
     runtime = runtime or Runtime(settings)
     display = f"[{options.host}]" if ":" in options.host else options.host
-    security = _server_security(verifier, settings, f"http://{display}:{options.port}")
-    server = build_server(settings, runtime, **security)
+    server_security = _server_security(verifier, settings, f"http://{display}:{options.port}")
+    server = build_server(settings, runtime, **server_security)
     _add_readyz(server, runtime)
+    security = transport_security(options)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=options.stateless,
         max_request_body_size=options.max_body,
-        transport_security=transport_security(options),
+        transport_security=security,
         host=options.host,
     )
-    return Guard(app, runtime=runtime, verifier=verifier, limit=options.rate_limit)
+    return Guard(app, runtime=runtime, verifier=verifier, limit=options.rate_limit, security=security)
 
 
 def _no_query(record: logging.LogRecord) -> bool:
