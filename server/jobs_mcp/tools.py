@@ -203,6 +203,10 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     params = argument_parameters(op, runtime.accounts(op.provider))
     platform = provider(op.provider).title
     check_tool = provider(op.provider).show or "list_pending_actions"
+    after = (  # what the model is told once the page is with the person
+        f"Nothing is sent until they approve it there. Once they say they decided, check the outcome with "
+        f"{check_tool}; list_pending_actions stops listing it once it is decided."
+    )
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         with no_crash(op.name, "Nothing was proposed or sent"):
@@ -262,11 +266,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     async def asked_to_open(drafted: Draft, result: ActionResult, nonce: str, action: str) -> ActionResult:
         """The client answered the request to open the page: opened (the person decides there), or not."""
         if action == "accept":
-            result.next_step = (
-                "Asked the person to approve on the approval page (opened by their client). Nothing is sent until "
-                f"they approve it there. Once they say they decided, check the outcome with {check_tool}; "
-                "list_pending_actions stops listing it once it is decided."
-            )
+            result.next_step = f"Asked the person to approve on the approval page (opened by their client). {after}"
             return result
         await gate.store.take(nonce)  # they would not open it: nothing can approve it any more
         return gate.declined(drafted)
@@ -285,10 +285,6 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
             return await gate.issue(drafted)
         result, nonce, secret = await gate.issue_page(drafted, with_id=how.with_id)
         url = f"{base}/approve/{nonce}?s={secret}"
-        after = (
-            f"Nothing is sent until they approve it there. Once they say they decided, check the outcome with "
-            f"{check_tool}; list_pending_actions stops listing it once it is decided."
-        )
         if how.url_mode:
             message = PAGE_MESSAGE.format(summary=drafted.plan.summary)
             if asks_in_rounds(ctx):  # 2026-07-28: the link goes in this round's URL request, never in a result
