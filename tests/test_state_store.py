@@ -189,6 +189,20 @@ async def test_expiry(store: StateStore) -> None:
     assert await store.get("past") is None
 
 
+async def test_tasks_are_kept_replaced_and_expire(store: StateStore) -> None:
+    """MCP Tasks' documents (jobs_mcp.tasks): kept apart from proposals, replaced in place, gone at expiry."""
+    now = time.time()
+    await store.put_task("t1", {"status": "working"}, now + 60)
+    await store.put_task("t1", {"status": "completed", "result": {"x": [1, "é"]}}, now + 60)
+    await store.put_task("t2", {"status": "working"}, now + 0.25)
+    assert await store.get_task("t1") == {"status": "completed", "result": {"x": [1, "é"]}}
+    assert await store.get("t1") is None and await store.all() == []  # not a proposal
+    await anyio.sleep(0.35)
+    assert await store.get_task("t2") is None and await store.get_task("never") is None
+    await store.put_task("t3", {"status": "working"}, time.time() - 1)  # already expired
+    assert await store.get_task("t3") is None
+
+
 async def test_all_filters_by_principal_soonest_first(store: StateStore) -> None:
     now = time.time()
     await store.put("b", rec(2, "bob"), now + 30)

@@ -23,6 +23,7 @@ from jobs_mcp.principal import current_principal
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sdk import Tool, make_tool
 from jobs_mcp.tools import read_tool, sandbox_mark, tool_result, write_tool
+from jobs_mcp.waits import WaitResult
 
 __all__ = ["build_server", "enabled_operations", "sandbox_mark"]
 
@@ -137,6 +138,11 @@ def build_server(settings: Settings, runtime: Runtime | None = None, **transport
         tools.append(health_tool(runtime))
     if not settings.read_only:
         tools += gate_tools(runtime)
+    waits = [op for op in ops if op.result_model is WaitResult]
+    if waits:  # the waits also run as MCP Tasks for clients that declare the extension
+        from jobs_mcp.tasks import WaitTasks
+
+        transport.setdefault("extensions", [WaitTasks(runtime, waits)])
     server = MCPServer(
         "jobs-mcp",
         version=__version__,

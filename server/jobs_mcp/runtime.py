@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.abc
 from mcp.server.mcpserver.exceptions import ToolError
 
 from jobs_mcp.approval_page import ApprovalPages
@@ -62,6 +63,7 @@ class Runtime:
             sandbox=settings.sandbox,
         )
         self.pages = ApprovalPages(self.gate, settings.approval_page)  # approval channel 2
+        self._group: anyio.abc.TaskGroup | None = None  # while the server runs: work that outlives a request
 
     def _open_state(self, beside: Path) -> tuple[StateStore, Signer]:
         """The gate's state store and signing key. A local store keeps its key in a 0600 file beside it, so ids
@@ -130,6 +132,12 @@ class Runtime:
             account, provider(account.provider), timeout=self.settings.timeout, transport=transport, policy=self.policy
         )
 
+    def spawn(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+        """Run ``fn(*args)`` in the background until the server stops (an MCP task following a run)."""
+        if self._group is None:
+            raise ToolError("The server is not running its background work; call the tool without a task.")
+        self._group.start_soon(fn, *args)
+
     async def aclose(self) -> None:
         clients, self._clients = self._clients, {}
         for client in clients.values():
@@ -138,11 +146,13 @@ class Runtime:
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[None]:
         try:
-            async with anyio.create_task_group() as group:  # where a loopback approval page may run
+            async with anyio.create_task_group() as group:  # a loopback approval page, tasks being followed
                 self.pages.attach(group)
+                self._group = group
                 try:
                     yield
                 finally:
+                    self._group = None
                     self.pages.detach()
                     group.cancel_scope.cancel()
         finally:

@@ -67,6 +67,14 @@ class StateStore(Protocol):
         """Count one event for ``key`` in the current fixed window and return the window's count so far."""
         ...
 
+    async def put_task(self, task_id: str, doc: Record, expires: float) -> None:
+        """Keep (or replace) a followed run's task document until ``expires`` (MCP Tasks, tasks.py)."""
+        ...
+
+    async def get_task(self, task_id: str) -> Record | None:
+        """The task document, or None when unknown or expired."""
+        ...
+
     async def ping(self) -> None:
         """Raise ``StateUnavailable`` if the backend cannot be used right now (for /readyz)."""
         ...

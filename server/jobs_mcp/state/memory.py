@@ -21,6 +21,7 @@ class MemoryStore:
         self._pending: dict[str, tuple[float, str]] = {}  # nonce -> (expires, record as JSON)
         self._spent: dict[str, float] = {}  # nonce -> remembered until
         self._hits: dict[tuple[str, float], tuple[float, int]] = {}  # (key, window) -> (window end, count)
+        self._tasks: dict[str, tuple[float, str]] = {}  # task id -> (expires, document as JSON)
 
     def _purge(self) -> float:
         now = self._clock()
@@ -62,6 +63,16 @@ class MemoryStore:
         _, count = self._hits.get((key, window_seconds), (end, 0))
         self._hits[key, window_seconds] = (end, count + 1)
         return count + 1
+
+    async def put_task(self, task_id: str, doc: Record, expires: float) -> None:
+        blob = json.dumps(doc)
+        now = self._clock()
+        self._tasks = {k: v for k, v in self._tasks.items() if v[0] > now}
+        self._tasks[task_id] = (expires, blob)
+
+    async def get_task(self, task_id: str) -> Record | None:
+        entry = self._tasks.get(task_id)
+        return _load(entry[1]) if entry and entry[0] > self._clock() else None
 
     async def ping(self) -> None:
         return None

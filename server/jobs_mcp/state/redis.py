@@ -143,6 +143,18 @@ class RedisStore:
         count: int = results[0]
         return count
 
+    async def put_task(self, task_id: str, doc: Record, expires: float) -> None:
+        ttl_ms = math.ceil((expires - self._clock()) * 1000)
+        key = f"{self._prefix}task:{task_id}"
+        if ttl_ms <= 0:
+            await self._call(self._redis.delete(key))
+        else:
+            await self._call(self._redis.set(key, json.dumps(doc), px=ttl_ms))
+
+    async def get_task(self, task_id: str) -> Record | None:
+        blob = await self._call(self._redis.get(f"{self._prefix}task:{task_id}"))
+        return _load(blob) if blob is not None else None
+
     async def ping(self) -> None:
         await self._call(self._redis.ping())
 

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 CREATE INDEX IF NOT EXISTS pending_expires ON pending (expires);
 CREATE TABLE IF NOT EXISTS spent (nonce TEXT PRIMARY KEY, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, expires REAL NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS spent_until ON spent (until);
 CREATE TABLE IF NOT EXISTS hits (
     key TEXT NOT NULL,
@@ -172,6 +173,26 @@ class SqliteStore:
                 return count
 
         return await self._run(hit)
+
+    async def put_task(self, task_id: str, doc: Record, expires: float) -> None:
+        blob = json.dumps(doc)
+        now = self._clock()
+
+        def put(conn: sqlite3.Connection) -> None:
+            with _write(conn):
+                conn.execute("DELETE FROM tasks WHERE expires <= ?", (now,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO tasks (id, expires, doc) VALUES (?, ?, ?)", (task_id, expires, blob)
+                )
+
+        await self._run(put)
+
+    async def get_task(self, task_id: str) -> Record | None:
+        now = self._clock()
+        rows = await self._run(
+            lambda c: c.execute("SELECT doc FROM tasks WHERE id = ? AND expires > ?", (task_id, now)).fetchall()
+        )
+        return _load(rows[0][0]) if rows else None
 
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1 FROM pending LIMIT 1").fetchall())
