@@ -5,11 +5,11 @@ result; this server then follows the run in the background (the same wait, calle
 on, for at most ``FOLLOW_FOR_S``) and keeps the task's state in the gate's state store, so any replica sharing it
 answers ``tasks/get``: ``working`` with the last status read as its message, then ``completed`` with exactly the
 result the wait tool returns. ``tasks/cancel`` stops the following (on whichever replica it lands: the one
-following reads a cancel mark at its next poll); it never touches the platform's run, whose cancel stays a
-gated write. Task ids are unguessable, belong to the principal that made them (anyone else is told the task is
-unknown), and each stored task document is signed with a key derived from the gate's, so whoever can write to
-the store cannot forge a task's result. Clients without the extension, and 2025-era connections, keep the
-plain call.
+following sees a cancel mark within ``CANCEL_CHECK_S``); it never touches the platform's run, whose cancel stays
+a gated write. Task ids are unguessable and belong to the principal that made them (anyone else is told the
+task is unknown; a caller with no lasting principal, on unauthenticated loopback, holds a task by its id alone).
+Each stored task document is signed with a key derived from the gate's, so whoever can write to the store
+cannot forge a result. Clients without the extension, and 2025-era connections, keep the plain call.
 
 Registered through the SDK's own extension seam (``MCPServer(extensions=[...])``: its ``tasks/*`` methods go
 to the low-level server's ``add_request_handler``, and ``tools/call`` passes through ``intercept_tool_call``).
@@ -36,7 +36,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ConfigDict, Field, ValidationError
 
 from jobs_mcp.operations import Operation
-from jobs_mcp.principal import current_principal
+from jobs_mcp.principal import current_principal, lasts_beyond_the_request
 from jobs_mcp.registry import provider
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.tools import tool_result
@@ -109,7 +109,7 @@ class WaitTasks(Extension):
         doc = stored.get("doc") if stored else None
         if not isinstance(doc, dict) or not hmac.compare_digest(str(stored.get("sig")), self._sign(doc)):  # type: ignore[union-attr]
             return None
-        return doc if doc.get("principal") == current_principal() else None
+        return doc if doc.get("principal") == _owner() else None
 
     # --- tools/call ------------------------------------------------------------------------------------
 
@@ -129,7 +129,7 @@ class WaitTasks(Extension):
         task_id = secrets.token_urlsafe(24)
         created = _now()
         doc: dict[str, Any] = {
-            "principal": current_principal(),
+            "principal": _owner(),
             "tool": op.name,
             "status": "working",
             "statusMessage": f"following {op.name}",
@@ -223,6 +223,12 @@ class WaitTasks(Extension):
             doc.update(status="cancelled", statusMessage=STOPPED)
             await self._save(params.task_id, doc)
         return {"resultType": "complete"}
+
+
+def _owner() -> str:
+    """Who a task belongs to: the caller's principal; for a caller who is a principal of one request only (an
+    unauthenticated 2026-era request on loopback), whoever holds the unguessable task id."""
+    return current_principal() if lasts_beyond_the_request() else "request:*"
 
 
 def _dump(result: CallToolResult) -> dict[str, Any]:
