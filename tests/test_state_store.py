@@ -6,6 +6,7 @@ processes) racing on one file; Redis going away mid-run and coming back; and the
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -215,6 +216,34 @@ async def test_all_filters_by_principal_soonest_first(store: StateStore) -> None
     assert await store.all("carol") == []
     await store.take("a1")
     assert await store.all("alice") == [rec(3, "alice")]
+
+
+async def _spoil(store: StateStore, nonce: str) -> None:
+    """Overwrite one stored record with text that is not JSON, under the store's own API."""
+    if isinstance(store, MemoryStore):
+        store._pending[nonce] = (store._pending[nonce][0], "{not json")
+    elif isinstance(store, SqliteStore):
+        await store._run(lambda c: c.execute("UPDATE pending SET record = '{not json' WHERE nonce = ?", (nonce,)))
+    else:
+        await store._redis.set(f"jobs-mcp:pending:{nonce}", "{not json", keepttl=True)  # type: ignore[attr-defined]
+
+
+async def test_a_users_list_reads_only_their_own_records(store: StateStore) -> None:
+    """Alice's list costs what Alice has: with every other user's records unreadable, hers still lists (a list
+    that read everyone's and filtered would fail on the first spoiled one)."""
+    now = time.time()
+    await store.put("a1", rec(1, "alice"), now + 60)
+    for n in range(200):
+        await store.put(f"o{n}", rec(100 + n, f"user{n % 20}"), now + 30 + n)
+    await store.put("n0", rec(99), now + 45)  # a record with no principal at all
+    for n in range(200):
+        await _spoil(store, f"o{n}")
+    assert await store.all("alice") == [rec(1, "alice")]
+    assert await store.all("nobody") == []
+    with pytest.raises(json.JSONDecodeError):
+        await store.all()
+    await store.take("a1")
+    assert await store.all("alice") == []
 
 
 async def test_hit_counts_per_key_per_window(store: StateStore, clock: Clock) -> None:

@@ -22,6 +22,7 @@ class MemoryStore:
         self._spent: dict[str, float] = {}  # nonce -> remembered until
         self._hits: dict[tuple[str, float], tuple[float, int]] = {}  # (key, window) -> (window end, count)
         self._tasks: dict[str, tuple[float, str]] = {}  # task id -> (expires, document as JSON)
+        self._by_principal: dict[str, set[str]] = {}  # principal -> its pending nonces (some maybe gone since)
 
     def _purge(self) -> float:
         now = self._clock()
@@ -33,6 +34,11 @@ class MemoryStore:
         blob = json.dumps(record)
         self._purge()
         self._pending[nonce] = (expires, blob)
+        principal = record.get("principal")
+        if isinstance(principal, str):
+            mine = self._by_principal.setdefault(principal, set())
+            mine.intersection_update(self._pending)  # forget what was taken or expired
+            mine.add(nonce)
 
     async def get(self, nonce: str) -> Record | None:
         self._purge()
@@ -53,8 +59,12 @@ class MemoryStore:
 
     async def all(self, principal: str | None = None) -> list[Record]:
         self._purge()
-        records = [_load(blob) for _, blob in sorted(self._pending.values(), key=lambda e: e[0])]
-        return [r for r in records if principal is None or r.get("principal") == principal]
+        if principal is None:
+            entries = list(self._pending.values())
+        else:  # the principal's own nonces only: no other record is decoded
+            mine = self._by_principal.get(principal, set())
+            entries = [entry for nonce in mine if (entry := self._pending.get(nonce)) is not None]
+        return [_load(blob) for _, blob in sorted(entries, key=lambda e: e[0])]
 
     async def hit(self, key: str, window_seconds: float) -> int:
         now = self._clock()

@@ -5,7 +5,7 @@ live in Redis under ``jobs-mcp:``. Redis expires them itself (TTL = the proposal
 hour longer). ``take`` is one Lua script (GET, DEL, SET spent), which Redis runs atomically, so of any number
 of replicas confirming one id exactly one gets the record; redis-py re-sends the script itself if a restarted
 server has forgotten it. A sorted set indexed by expiry lists the pending records without scanning the
-keyspace.
+keyspace, and one per principal lists a person's own (their list costs what they have, not what everyone has).
 
 When Redis is down every call raises ``StateUnavailable`` quickly (two short retries, not redis-py's default
 of ten); the connection pool reconnects on the next call once it is back, so nothing needs restarting. A
@@ -35,7 +35,9 @@ T = TypeVar("T")
 
 PREFIX = "jobs-mcp:"
 
-# KEYS: pending key, spent key, expiry index. ARGV: nonce, grace in ms. Returns the record or false.
+# KEYS: pending key, spent key, expiry index. ARGV: nonce, grace in ms, the per-principal index's key prefix.
+# Returns the record or false. (The principal's index key is read from the record, so it is not in KEYS: fine for
+# one Redis, which is what --state redis:// names.)
 _TAKE = """
 local record = redis.call('GET', KEYS[1])
 if not record then return false end
@@ -43,6 +45,10 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then ttl = 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+local ok, decoded = pcall(cjson.decode, record)
+if ok and type(decoded) == 'table' and type(decoded['principal']) == 'string' then
+  redis.call('ZREM', ARGV[3] .. decoded['principal'], ARGV[1])
+end
 redis.call('SET', KEYS[2], '1', 'PX', ttl + tonumber(ARGV[2]))
 return record
 """
@@ -72,9 +78,13 @@ class RedisStore:
         )
         self._take = self._redis.register_script(_TAKE)
         self._index = f"{prefix}pending-by-expiry"
+        self._by_principal = f"{prefix}pending-by-principal:"
 
     def _pending(self, nonce: str) -> str:
         return f"{self._prefix}pending:{nonce}"
+
+    def _mine(self, principal: str) -> str:
+        return f"{self._by_principal}{principal}"
 
     def _spent(self, nonce: str) -> str:
         return f"{self._prefix}spent:{nonce}"
@@ -107,6 +117,13 @@ class RedisStore:
             else:
                 pipe.set(self._pending(nonce), blob, px=ttl_ms)
                 pipe.zadd(self._index, {nonce: expires})
+            principal = record.get("principal")
+            if isinstance(principal, str):  # the principal's own index: their list costs what they have
+                mine = self._mine(principal)
+                if ttl_ms > 0:
+                    pipe.zadd(mine, {nonce: expires})
+                    pipe.pexpire(mine, ttl_ms + 60_000)  # proposals share one TTL: the newest lasts longest
+                pipe.zremrangebyscore(mine, "-inf", now)
             pipe.zremrangebyscore(self._index, "-inf", now)
             await self._call(pipe.execute())
 
@@ -116,7 +133,8 @@ class RedisStore:
 
     async def take(self, nonce: str) -> Record | None:
         keys = [self._pending(nonce), self._spent(nonce), self._index]
-        blob: str | None = await self._call(self._take(keys=keys, args=[nonce, int(SPENT_GRACE * 1000)]))
+        args: list[str | int] = [nonce, int(SPENT_GRACE * 1000), self._by_principal]
+        blob: str | None = await self._call(self._take(keys=keys, args=args))
         return _load(blob) if blob is not None else None
 
     async def was_spent(self, nonce: str) -> bool:
@@ -124,8 +142,9 @@ class RedisStore:
         return found > 0
 
     async def all(self, principal: str | None = None) -> list[Record]:
+        index = self._index if principal is None else self._mine(principal)
         # decode_responses=True: every reply is str, which redis-py's types cannot know
-        nonces = cast(list[str], await self._call(self._redis.zrangebyscore(self._index, f"({self._clock()}", "+inf")))
+        nonces = cast(list[str], await self._call(self._redis.zrangebyscore(index, f"({self._clock()}", "+inf")))
         if not nonces:
             return []
         blobs = await self._call(self._redis.mget([self._pending(n) for n in nonces]))
