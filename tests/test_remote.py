@@ -141,6 +141,7 @@ async def test_requests_without_a_token_or_session_are_principals_of_their_own(
     assert proposal.structured_content["status"] == "proposed", text_of(proposal)  # type: ignore[index]
     assert proposal.structured_content["confirmation_id"] is None  # type: ignore[index]
     assert proposal.structured_content["approval_url"]  # type: ignore[index]
+    assert "list_pending_actions" not in text_of(proposal)  # it would list nothing for this caller
     for listed in (other_list, own_list, legacy_list):
         assert listed.structured_content["actions"] == [], text_of(listed)  # type: ignore[index]
     assert (

@@ -203,10 +203,15 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     params = argument_parameters(op, runtime.accounts(op.provider))
     platform = provider(op.provider).title
     check_tool = provider(op.provider).show or "list_pending_actions"
-    after = (  # what the model is told once the page is with the person
-        f"Nothing is sent until they approve it there. Once they say they decided, check the outcome with "
-        f"{check_tool}; list_pending_actions stops listing it once it is decided."
-    )
+
+    def after() -> str:
+        """What the model is told once the page is with the person (a caller that is a principal of its own
+        request lists nothing, so it is not pointed at list_pending_actions)."""
+        listed = "; list_pending_actions stops listing it once it is decided" if lasts_beyond_the_request() else ""
+        return (
+            "Nothing is sent until they approve it there. Once they say they decided, check the outcome with "
+            f"{check_tool}{listed}."
+        )
 
     async def draft(ctx: Context, **kwargs: Any) -> Draft:
         with no_crash(op.name, "Nothing was proposed or sent"):
@@ -266,7 +271,7 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     async def asked_to_open(drafted: Draft, result: ActionResult, nonce: str, action: str) -> ActionResult:
         """The client answered the request to open the page: opened (the person decides there), or not."""
         if action == "accept":
-            result.next_step = f"Asked the person to approve on the approval page (opened by their client). {after}"
+            result.next_step = f"Asked the person to approve on the approval page (opened by their client). {after()}"
             return result
         await gate.store.take(nonce)  # they would not open it: nothing can approve it any more
         return gate.declined(drafted)
@@ -299,12 +304,12 @@ def write_tool(op: Operation[Any, Any], runtime: Runtime) -> Callable[..., Any]:
         if result.confirmation_id is None:
             result.next_step = (
                 "Only the person can approve this, on the approval page: give them the link to open in their "
-                f"browser; it shows the whole request. {after}"
+                f"browser; it shows the whole request. {after()}"
             )
         else:
             result.next_step = (
                 "Give the person the link to open in their browser: it shows the whole request, to approve or decline "
-                f"there. Or, only on their clear yes here: {_confirm_call(result.confirmation_id, typed)}. {after}"
+                f"there. Or, only on their clear yes here: {_confirm_call(result.confirmation_id, typed)}. {after()}"
             )
         return result
 
