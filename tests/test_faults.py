@@ -26,7 +26,7 @@ async def list_jobs(sandbox: Sandbox) -> Any:
         ({"status": 503}, 2, "server error"),  # first try + 1 retry
         ({"status": 500, "body": "html"}, 2, "HTML page"),
         ({"status": 200, "body": "malformed"}, 1, "malformed JSON"),
-        ({"drop": True}, 1, "dropped"),
+        ({"drop": True}, 2, "dropped"),  # first try + 1 read on a fresh connection
         ({"status": 400}, 1, "failed (HTTP 400"),
         ({"status": 403}, 1, "lacks permission"),
     ],
@@ -40,13 +40,25 @@ async def test_persistent_fault_gives_clear_error(fault: dict[str, Any], expecte
     assert sandbox.hits("GET", LIST) == expected_hits
 
 
-@pytest.mark.parametrize("fault", [{"status": 429, "retry_after": 1}, {"status": 502}])
+@pytest.mark.parametrize("fault", [{"status": 429, "retry_after": 1}, {"status": 502}, {"drop": True}])
 async def test_transient_read_fault_is_retried_then_succeeds(fault: dict[str, Any]) -> None:
     sandbox = Sandbox()
     sandbox.faults.add("GET", LIST, times=1, **fault)
     result = await list_jobs(sandbox)
     assert not result.is_error, text_of(result)
     assert sandbox.hits("GET", LIST) == 2
+
+
+async def test_a_write_whose_connection_dropped_is_never_resent() -> None:
+    sandbox = Sandbox()
+    sandbox.faults.add("POST", "/v2/job/*", drop="before", times=1)
+    async with Client(sandbox.server) as c:
+        jobs = (await c.call_tool("lytics_list_jobs", {})).structured_content["jobs"]  # type: ignore[index]
+        running = next(j["id"] for j in jobs if j["status"] == "running")
+        proposal = await c.call_tool("lytics_pause_job", {"job_id": running})
+        cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+        await c.call_tool("confirm_action", {"confirmation_id": cid})
+    assert sandbox.hits("POST", "/v2/job/*") == 1
 
 
 async def test_timeout_is_reported_and_not_retried() -> None:

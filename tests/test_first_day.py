@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
+import time
+from contextlib import closing
 from pathlib import Path
 
+import httpx
 import pytest
 from mcp import Client
 
@@ -13,7 +17,7 @@ from jobs_mcp import registry
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.config import ConfigError, load_settings
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
-from support import BIN, CANARY, Sandbox, child_env, free_port, text_of
+from support import BIN, CANARY, Sandbox, child_env, free_port, http_process, text_of
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -139,3 +143,55 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(
         errors = proc.stderr.read().decode()
         assert proc.wait(timeout=120) in (0, 141)
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+# --- steady under load -------------------------------------------------------------------------------------------
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+
+
+@pytest.mark.slow
+def test_sessions_are_capped_and_closed_when_idle(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = [str(BIN), "serve", "--http", "--port", str(port), "--audit-db", str(tmp_path / "audit.db")]
+    args += ["--max-sessions", "2", "--session-idle-timeout", "1"]
+    with http_process(args, base + "/healthz", tmp_path / "server.log"):
+        opened = [httpx.post(base + "/mcp", json=INIT, headers=MCP_HEADERS) for _ in range(3)]
+        assert [r.status_code for r in opened] == [200, 200, 503]
+        first = opened[0].headers["mcp-session-id"]
+        time.sleep(2.5)  # both sessions go idle past the timeout and are closed
+        gone = httpx.post(base + "/mcp", json=PING, headers=MCP_HEADERS | {"mcp-session-id": first})
+        again = httpx.post(base + "/mcp", json=INIT, headers=MCP_HEADERS)
+    assert gone.status_code == 404
+    assert again.status_code == 200
+
+
+def test_serve_help_documents_the_session_limits() -> None:
+    shown = run("serve", "--help").stdout
+    assert "--session-idle-timeout" in shown and "--max-sessions" in shown and "46 KiB" in shown
+
+
+def test_audit_retention_drops_old_whole_writes_and_never_an_unknown_outcome(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    log = AuditLog(path)
+    request = {"method": "POST", "url": "http://x/v2/job/1/pause"}
+    for action in ("old-done", "old-unknown", "new-done"):
+        log.intent(action, "acme", "lytics_pause_job", request)
+    log.outcome("old-done", "acme", "lytics_pause_job", request, {"status": "executed"})
+    log.outcome("new-done", "acme", "lytics_pause_job", request, {"status": "executed"})
+    log.close()
+    with closing(sqlite3.connect(path)) as db, db:  # two of the writes are decades old
+        db.execute("UPDATE audit SET at = '2000-01-01T00:00:00.000+00:00' WHERE action LIKE 'old-%'")
+    kept = AuditLog(path, keep_days=30)
+    records = {r["action"]: r for r in kept.recent(10)}
+    kept.close()
+    assert set(records) == {"old-unknown", "new-done"}
+    assert records["old-unknown"]["outcome"] is None  # still says the write may have landed unseen

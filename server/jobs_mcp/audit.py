@@ -4,6 +4,10 @@ Each write leaves two rows: an ``intent`` written before the request is sent and
 in between leaves the intent alone, which ``jobs-mcp audit`` shows as "outcome unknown" rather than silence.
 Rows hold the principal (who approved), the channel (asked through the client, or a confirmation id), the
 account, tool, request (method, URL, body) and result; tokens never reach this module.
+
+Retention: with ``keep_days``, an executed write's two rows go once its intent is older than that (checked when
+the log opens and every ``PRUNE_EVERY`` rows). An intent whose outcome is unknown is never dropped: it is the
+one row that says a write may have landed unseen.
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_action ON audit (action);
 """
+PRUNE_EVERY = 1000
+"""Rows appended between two retention passes."""
+# Whole writes (intent and outcome) whose intent is older than the cut-off; an intent alone is kept.
+PRUNE = """
+DELETE FROM audit WHERE action IN (
+    SELECT action FROM audit WHERE phase = 'intent' AND at < ?
+    INTERSECT SELECT action FROM audit WHERE phase = 'outcome'
+)
+"""
 # Columns added after the first release; an older file gets them on open.
 ADDED_COLUMNS = {"principal": "TEXT NOT NULL DEFAULT 'local'", "channel": "TEXT NOT NULL DEFAULT 'id'"}
 
@@ -53,10 +66,12 @@ def default_audit_path() -> Path:
 
 
 class AuditLog:
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, keep_days: float | None = None) -> None:
         self.path = Path(path) if path is not None else default_audit_path()
+        self.keep_days = keep_days
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._appended = 0
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -69,7 +84,15 @@ class AuditLog:
             for column, kind in ADDED_COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
+            self._prune(self._db)
         return self._db
+
+    def _prune(self, db: sqlite3.Connection) -> int:
+        """Drop whole writes older than ``keep_days`` (never an intent whose outcome is unknown); how many rows."""
+        if self.keep_days is None:
+            return 0
+        cutoff = datetime.fromtimestamp(datetime.now(UTC).timestamp() - self.keep_days * 86400, UTC)
+        return db.execute(PRUNE, (cutoff.isoformat(timespec="milliseconds"),)).rowcount
 
     def _append(
         self, phase: str, action: str, account: str, tool: str, request: Any, result: Any, principal: str, channel: str
@@ -89,11 +112,15 @@ class AuditLog:
 
         try:
             with self._lock:
-                self._conn().execute(
+                db = self._conn()
+                db.execute(
                     "INSERT INTO audit (at, phase, action, account, tool, request, result, principal, channel) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
+                self._appended += 1
+                if self._appended % PRUNE_EVERY == 0:
+                    self._prune(db)
         except (sqlite3.Error, OSError) as exc:
             raise AuditUnavailable(self._unwritable(phase, result, exc)) from None
 

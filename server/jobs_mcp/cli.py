@@ -153,6 +153,13 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--audit-db", metavar="PATH", help=AUDIT_HELP)
     p.add_argument(
+        "--audit-keep-days",
+        type=_checked(float, lambda d: d > 0, "a number of days above 0"),
+        metavar="DAYS",
+        help="drop an executed write's audit rows once it is older than this (default: keep everything; about "
+        "350 KiB a minute under heavy load); a write whose outcome is unknown is always kept",
+    )
+    p.add_argument(
         "--state",
         metavar="SPEC",
         help="where pending proposals live: a SQLite file (default: state.db beside the audit log, so they survive "
@@ -216,6 +223,22 @@ def _serve_parser(sub: argparse._SubParsersAction[Parser], common: list[Parser])
         default=1024 * 1024,
         metavar="BYTES",
         help="largest HTTP request body accepted (default 1 MiB, at least 1024)",
+    )
+    serve.add_argument(
+        "--session-idle-timeout",
+        type=_checked(float, lambda s: 0 < s <= 86400, "a number of seconds above 0 and at most 86400"),
+        default=600.0,
+        metavar="SECONDS",
+        help="close an HTTP session after this long without a request (default 600, as long as a proposal lives); "
+        "a client that comes back later opens a new one",
+    )
+    serve.add_argument(
+        "--max-sessions",
+        type=AT_LEAST_ONE,
+        default=2000,
+        metavar="N",
+        help="open HTTP sessions at most (default 2000, about 46 KiB each: ~90 MiB); one more is answered 503 "
+        "until an idle one closes",
     )
     _server_options(serve)
 
@@ -388,6 +411,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         confirm_ttl=getattr(args, "confirm_ttl", None),
         approval_page=getattr(args, "approval_page", "auto"),
         audit_db=getattr(args, "audit_db", None),
+        audit_keep_days=getattr(args, "audit_keep_days", None),
         state=getattr(args, "state", None),
         sandbox_db=getattr(args, "sandbox_db", None),
     )
@@ -429,6 +453,8 @@ def _http_options(args: argparse.Namespace) -> HttpOptions:
         allowed_origins=tuple(args.allowed_origin),
         rate_limit=args.rate_limit,
         max_body=args.max_body_size,
+        session_idle_timeout=args.session_idle_timeout,
+        max_sessions=args.max_sessions,
     )
     load_verifier(options)
     _listen(args.host, args.port, ephemeral=False).close()

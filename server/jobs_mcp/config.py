@@ -75,6 +75,9 @@ class Settings(BaseModel):
     )
     gate_key: SecretStr | None = Field(default=None, description="HMAC key for confirmation ids (shared by replicas)")
     audit_db: str | None = None
+    audit_keep_days: float | None = Field(
+        default=None, gt=0, description="days an executed write stays in the audit log (None: for ever)"
+    )
     state: str | None = Field(
         default=None, description="gate state store: a SQLite path (default: beside the audit log), memory, redis://"
     )
@@ -255,6 +258,7 @@ def load_settings(
     confirm_ttl: float | None = None,
     approval_page: Literal["auto", "off"] = "auto",
     audit_db: str | None = None,
+    audit_keep_days: float | None = None,
     state: str | None = None,
     sandbox_db: str | None = None,
 ) -> Settings:
@@ -287,6 +291,7 @@ def load_settings(
             approval_page=approval_page,
             gate_key=SecretStr(gate_key) if gate_key is not None else None,
             audit_db=audit_db or env.get("JOBS_MCP_AUDIT_DB"),
+            audit_keep_days=audit_keep_days,
             state=state or env.get("JOBS_MCP_STATE"),
             sandbox_db=sandbox_db,
         )

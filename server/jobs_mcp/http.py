@@ -44,6 +44,7 @@ class RetryPolicy:
     retry_after_cap: float = 5.0
     server_error_retries: int = 1  # reads: 5xx, after `backoff`
     connect_retries: int = 2  # any method: the request never left, so trying again is safe
+    dropped_read_retries: int = 1  # reads: the connection (often a reused keep-alive one) closed mid-answer
     backoff: float = 0.25
 
 
@@ -120,7 +121,7 @@ class ApiClient:
         method = method.upper()
         is_read = method in READ_METHODS
         where = f"{method} {path}"
-        attempt = {"rate": 0, "server": 0, "connect": 0}
+        attempt = {"rate": 0, "server": 0, "connect": 0, "dropped": 0}
         while True:
             started = time.perf_counter()
             try:
@@ -153,6 +154,12 @@ class ApiClient:
                     code=NOT_SENT,
                 ) from None
             except httpx.TransportError as exc:
+                if is_read and attempt["dropped"] < self.policy.dropped_read_retries:
+                    # A server (or a proxy) closed a kept-alive connection as the read went out on it: reading
+                    # again, on a fresh connection, changes nothing on the platform.
+                    attempt["dropped"] += 1
+                    log.debug("%s: connection dropped (%s), reading once more", where, type(exc).__name__)
+                    continue
                 raise ApiError(
                     f"The connection to {self.platform} dropped during {where} ({type(exc).__name__})."
                     + (" Try again." if is_read else " " + MAYBE_APPLIED)

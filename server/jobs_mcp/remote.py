@@ -51,6 +51,10 @@ TOKENS_ENV = "JOBS_MCP_AUTH_TOKENS"
 DEFAULT_RATE_LIMIT = 120
 DEFAULT_MAX_BODY = 1024 * 1024
 RATE_WINDOW = 60.0
+SESSION_IDLE_TIMEOUT = 600.0
+"""Seconds an HTTP session may stay silent before it is closed: as long as a proposal stays confirmable."""
+MAX_SESSIONS = 2000
+"""Open HTTP sessions at most (measured ~46 KiB each: ~90 MiB at the cap); one more is answered 503."""
 PRINCIPAL = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SHA256 = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
 MIN_TOKEN = 16
@@ -147,6 +151,8 @@ class HttpOptions:
     allowed_origins: tuple[str, ...] = ()
     rate_limit: int = DEFAULT_RATE_LIMIT
     max_body: int = DEFAULT_MAX_BODY
+    session_idle_timeout: float = SESSION_IDLE_TIMEOUT
+    max_sessions: int = MAX_SESSIONS
 
 
 def _host_forms(host: str) -> list[str]:
@@ -357,6 +363,8 @@ def build_http_app(settings: Settings, options: HttpOptions, runtime: Runtime | 
         streamable_http_path=MCP_PATH,
         stateless_http=options.stateless,
         max_request_body_size=options.max_body,
+        session_idle_timeout=options.session_idle_timeout,
+        max_sessions=options.max_sessions,
         transport_security=security,
         host=options.host,
     )

@@ -54,7 +54,7 @@ class Runtime:
         self.policy = policy  # None: the ApiClient default
         self._sandbox_apps = dict(sandbox_apps or {})
         self._clients: dict[tuple[str, str], ApiClient] = {}
-        audit = AuditLog(settings.audit_db)
+        audit = AuditLog(settings.audit_db, keep_days=settings.audit_keep_days)
         self.gate = Gate(
             client=self.client,
             audit=audit,
