@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 
 from jobs_mcp.logvocabulary import LogVocabulary
 from jobs_mcp.render import age, short_time, when_of
-from jobs_mcp.textsafe import one_line, quote
+from jobs_mcp.textsafe import one_line, quote, token
 
 MESSAGE_LIMIT = 160
 ROOT_CANDIDATES = 64  # earliest errors after the newest success kept (an out-of-order log may need more than one)
@@ -295,12 +295,7 @@ def _message(raw: Any) -> Any:
     return str(raw)[: MESSAGE_LIMIT * 4] if raw else ""
 
 
-_TOKEN = re.compile(r"\(none\)|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
-
-
-def show_token(token: str) -> str:
-    """A code, id or status as is when it looks like one; quoted as data otherwise (it comes from the API)."""
-    return token if _TOKEN.fullmatch(token) else quote(token, 64)
+show_token = token  # a code, id or status as is when it looks like one; quoted as data otherwise
 
 
 def _line(entry: Any, when: datetime | None) -> LogLine:

@@ -129,3 +129,13 @@ def quote(text: object, limit: int = 160) -> str:
 def cell(text: object, limit: int = 48) -> str:
     """A markdown table cell: one line, bounded, pipes escaped."""
     return one_line(text, limit).replace("|", "\\|")
+
+
+_TOKEN = re.compile(r"\(none\)|[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+
+
+def token(text: object, limit: int = 64) -> str:
+    """A status, code, type or id from the API: as is when it looks like one word, else quoted as data (so a
+    status of "running\nconfirmation_id: ..." can never start a line of its own)."""
+    raw = "" if text is None else str(text)
+    return raw if _TOKEN.fullmatch(raw) else quote(raw, limit)

@@ -22,7 +22,7 @@ from pydantic import Field
 from jobs_mcp.digest import LogDigest, render_digest
 from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Operation, OperationInput, StatusClass, ToolResult
-from jobs_mcp.textsafe import quote
+from jobs_mcp.textsafe import quote, token
 
 DEFAULT_TIMEOUT = 45
 MAX_TIMEOUT = 55  # under every client's cut-off (about 60 s)
@@ -217,15 +217,15 @@ def _after_end(wait: Wait[Any], seen: Seen) -> str:
 
 
 def render_wait(result: WaitResult) -> str:
-    what = f"{result.status} ({result.health})"
+    what = f"{token(result.status)} ({result.health})"
     ran = f", ran {_duration(result.ran_s)}" if result.ran_s is not None else ""
     share = f", {result.percent:g}%" if result.percent is not None else ""
     if not result.ended:
-        head = f"{result.id} is still {what}{share}{ran}; waited {result.waited_s:g} s."
+        head = f"{token(result.id)} is still {what}{share}{ran}; waited {result.waited_s:g} s."
     elif result.reached is not None:
-        head = f"{result.id} {'reached' if result.reached else 'ended in'} {what}{ran}."
+        head = f"{token(result.id)} {'reached' if result.reached else 'ended in'} {what}{ran}."
     else:
-        head = f"{result.id} ended: {what}{share}{ran}."
+        head = f"{token(result.id)} ended: {what}{share}{ran}."
     lines = [head]
     if result.detail:
         lines.append(f"error: {quote(result.detail, 300)}")

@@ -17,7 +17,7 @@ from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, SafeId, StatusClass, ToolResult
 from jobs_mcp.providers.arroyo.vocabulary import NAME, JobState, from_micros, parallelism_of, status_class
 from jobs_mcp.render import short_time, table
-from jobs_mcp.textsafe import one_line, quote
+from jobs_mcp.textsafe import one_line, quote, token
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
@@ -281,7 +281,10 @@ def _shape_pipeline(call: Call[PipelineArgs]) -> PipelineResult:
 def render_graph(nodes: list[Node], edges: list[Edge]) -> list[str]:
     """The operator graph in a few lines: each operator with its parallelism, then the edges."""
     lines = [f"  {n.node_id} {one_line(n.operator, 40)} ×{n.parallelism}: {quote(n.description, 90)}" for n in nodes]
-    shown = [f"{e.src_id}→{e.dest_id}" + ("" if e.edge_type in ("", "Forward") else f" ({e.edge_type})") for e in edges]
+    shown = [
+        f"{e.src_id}→{e.dest_id}" + ("" if e.edge_type in ("", "Forward") else f" ({token(e.edge_type)})")
+        for e in edges
+    ]
     if shown:
         lines.append("  edges: " + ", ".join(shown))
     return lines

@@ -18,7 +18,7 @@ from jobs_mcp.errors import ApiError
 from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
 from jobs_mcp.providers.lytics.vocabulary import ACTIVE_STATUSES, NAME, status_class
 from jobs_mcp.render import short_time, table
-from jobs_mcp.textsafe import one_line, quote
+from jobs_mcp.textsafe import one_line, quote, token
 
 WORKFLOWS_PATH = "/api/workflow"  # the v1 catalogue route; v2 publishes none
 AUTHS_PATH = "/v2/auth"
@@ -212,7 +212,8 @@ def _render_job(result: JobResult) -> str:
     known = set(Job.model_fields)
     lines = [
         f"Job {quote(job.name, 80)} ({job.id})",
-        f"workflow: {job.workflow} · status: {job.status} ({result.health})" + (" · hidden" if job.hidden else ""),
+        f"workflow: {token(job.workflow)} · status: {token(job.status)} ({result.health})"
+        + (" · hidden" if job.hidden else ""),
         f"created: {short_time(job.created)} · config updated: {short_time(job.updated)}",
     ]
     if job.description:
@@ -250,8 +251,10 @@ def _shape_job_logs(call: Call[JobLogsArgs]) -> JobLogsResult:
 
 def _render_job_logs(result: JobLogsResult) -> str:
     job = result.job
-    head = f"Log digest of {quote(job.name, 80)} ({job.id}, {job.workflow}, status {job.status})\n" if job else ""
-    return head + render_digest(result.digest)
+    if job is None:
+        return render_digest(result.digest)
+    what = f"{token(job.id)}, {token(job.workflow)}, status {token(job.status)}"
+    return f"Log digest of {quote(job.name, 80)} ({what})\n" + render_digest(result.digest)
 
 
 def _shape_account_logs(call: Call[AccountLogsArgs]) -> AccountLogsResult:

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, SafeId, StatusClass, ToolResult, segment
 from jobs_mcp.providers.owlmetry.vocabulary import NAME, TRIGGERABLE, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
-from jobs_mcp.textsafe import one_line, quote
+from jobs_mcp.textsafe import one_line, quote, token
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
@@ -207,7 +207,7 @@ class RunResult(ToolResult):
 def status_text(status: str) -> str:
     """The status as the API says it, with what it means when the word alone does not say it."""
     kind = status_class(status)
-    return status if kind == status else f"{status} ({kind})"
+    return token(status) if kind == status else f"{token(status)} ({kind})"
 
 
 def _shape_runs(call: Call[ListRunsArgs]) -> RunListResult:
@@ -275,7 +275,7 @@ def _next_step(run: JobRun) -> str | None:
 def _render_run(result: RunResult) -> str:
     run = result.run
     lines = [
-        f"Run {run.id}: {run.job_type} · status: {run.status} ({result.health})",
+        f"Run {token(run.id)}: {token(run.job_type)} · status: {token(run.status)} ({result.health})",
         f"project: {run.project_id or '-'} · triggered by: {one_line(run.triggered_by or '-', 80)} · "
         f"notify: {'yes' if run.notify else 'no'}",
         f"created: {short_time(run.created_at)} · started: {short_time(run.started_at)} · "

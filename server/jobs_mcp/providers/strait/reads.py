@@ -24,7 +24,7 @@ from jobs_mcp.providers.strait.vocabulary import (
     status_class,
 )
 from jobs_mcp.render import short_time, table
-from jobs_mcp.textsafe import one_line
+from jobs_mcp.textsafe import one_line, token
 
 JobId = Annotated[SafeId, Field(description="job ID (UUID), from strait_list_jobs")]
 RunId = Annotated[SafeId, Field(description="run ID (UUID), from strait_list_runs")]
@@ -135,7 +135,7 @@ Column = tuple[str, Callable[[dict[str, Any]], Any]]
 
 
 def _status_cell(status: str) -> str:
-    return f"{status} ({status_class(status)})"
+    return f"{token(status)} ({status_class(status)})"
 
 
 JOB_COLUMNS: tuple[Column, ...] = (

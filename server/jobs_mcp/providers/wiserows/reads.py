@@ -14,7 +14,7 @@ from jobs_mcp.digest import LogDigest, LogDigester, render_digest
 from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
 from jobs_mcp.providers.wiserows.vocabulary import NAME, log_entry, ms_time, status_class
 from jobs_mcp.render import age, parse_time, short_time, table
-from jobs_mcp.textsafe import quote
+from jobs_mcp.textsafe import quote, token
 
 JOBS_PATH = "/api/v1/jobs"
 JOB_PATH = JOBS_PATH + "/{job_id}"
@@ -179,7 +179,7 @@ def _render_job(result: JobResult) -> str:
     took = f" (after {age(began, ended)})" if began and ended else ""
     lines = [
         f"Job {quote(job.name, 100)} ({job.id})",
-        f"type: {job.category}/{job.type} · status: {job.status} ({result.health})",
+        f"type: {token(job.category)}/{token(job.type)} · status: {token(job.status)} ({result.health})",
         f"created: {short_time(created)} · ended: {short_time(completed)}{took}",
         f"progress: {progress_text(job.progress)}",
     ]
