@@ -14,10 +14,12 @@ import pytest
 from mcp import Client
 
 from jobs_mcp import registry
+from jobs_mcp.app import build_server
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.config import ConfigError, load_settings
 from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
-from support import BIN, CANARY, Sandbox, child_env, free_port, http_process, text_of
+from jobs_mcp.runtime import Runtime
+from support import BIN, CANARY, FAST, Sandbox, child_env, free_port, http_process, text_of
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -195,3 +197,27 @@ def test_audit_retention_drops_old_whole_writes_and_never_an_unknown_outcome(tmp
     kept.close()
     assert set(records) == {"old-unknown", "new-done"}
     assert records["old-unknown"]["outcome"] is None  # still says the write may have landed unseen
+
+
+# --- the approval page at a known address ------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_stdio_approval_page_listens_on_the_port_asked_for() -> None:
+    port = free_port()
+    sandbox = Sandbox()
+    settings = sandbox.settings.model_copy(update={"approval_port": port})
+    runtime = Runtime(settings, policy=FAST, sandbox_apps={"lytics": sandbox.app})
+    async with Client(build_server(settings, runtime)) as client:
+        proposal = await client.call_tool("lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert f"http://127.0.0.1:{port}/approve/" in text_of(proposal)
+
+
+@pytest.mark.anyio
+async def test_approval_links_use_the_public_url_behind_a_proxy() -> None:
+    sandbox = Sandbox()
+    settings = sandbox.settings.model_copy(update={"public_url": "https://mcp.example.com"})
+    runtime = Runtime(settings, policy=FAST, sandbox_apps={"lytics": sandbox.app})
+    async with Client(build_server(settings, runtime)) as client:
+        proposal = await client.call_tool("lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert "https://mcp.example.com/approve/" in text_of(proposal)

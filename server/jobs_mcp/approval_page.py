@@ -242,9 +242,11 @@ def _quiet_server(app: ASGIApp) -> uvicorn.Server:
 class ApprovalPages:
     """Where the approval page is: the server's own HTTP origin, or a loopback server started on first need."""
 
-    def __init__(self, gate: Gate, mode: PageMode = "auto") -> None:
+    def __init__(self, gate: Gate, mode: PageMode = "auto", *, port: int = 0, public_url: str | None = None) -> None:
         self.gate = gate
         self.mode = mode
+        self.port = port  # the loopback page's port under stdio (0: any free one)
+        self.public_url = public_url.rstrip("/") if public_url else None  # the page's address behind a proxy
         self._group: TaskGroup | None = None
         self._local: str | None = None
         self._server: uvicorn.Server | None = None
@@ -268,6 +270,8 @@ class ApprovalPages:
         (started now if need be). None when the page is off or cannot be served here."""
         if not self.enabled:
             return None
+        if self.public_url:
+            return self.public_url
         if origin:
             return origin.rstrip("/")
         if self._local is not None:
@@ -287,7 +291,13 @@ class ApprovalPages:
         from starlette.routing import Route
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError as exc:
+            sock.close()
+            log.warning("the approval page cannot listen on 127.0.0.1:%s (%s); ids are used instead", self.port, exc)
+            return None
         port = sock.getsockname()[1]
         app = Starlette(
             routes=[Route(PATH, page_handler(self.gate), methods=["GET", "POST"])],

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 from jobs_mcp import __version__, registry
 from jobs_mcp.config import ConfigError, Settings, load_settings
@@ -144,6 +145,20 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto (default): when the client cannot ask the person, writes are approved on a page the server "
         "serves (its own HTTP origin, or loopback 127.0.0.1 under stdio, started on first need); off: no page",
+    )
+    p.add_argument(
+        "--approval-port",
+        type=ANY_PORT,
+        default=0,
+        metavar="PORT",
+        help="under stdio, serve the approval page on this loopback port (default 0: any free one), so its "
+        "address stays the same across restarts",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the server's address as people reach it, e.g. https://mcp.example.com behind a proxy: approval "
+        "links use it, and its host is allowed like --allowed-host",
     )
     p.add_argument(
         "--confirm-ttl",
@@ -410,6 +425,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         allow_high_risk_ids=getattr(args, "allow_high_risk_ids", False),
         confirm_ttl=getattr(args, "confirm_ttl", None),
         approval_page=getattr(args, "approval_page", "auto"),
+        approval_port=getattr(args, "approval_port", 0),
+        public_url=_public_url(getattr(args, "public_url", None)),
         audit_db=getattr(args, "audit_db", None),
         audit_keep_days=getattr(args, "audit_keep_days", None),
         state=getattr(args, "state", None),
@@ -417,6 +434,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
     _check_files(settings)
     return settings
+
+
+def _public_url(url: str | None) -> str | None:
+    """``--public-url`` as an origin approval links start with, or a ConfigError saying how to write it."""
+    if url is None:
+        return None
+    match = ORIGIN.match(url.rstrip("/"))
+    if match is None or match.group(3) == "*":
+        raise ConfigError(
+            f"--public-url {url!r}: write the address people open, scheme://host[:port] with no path, e.g. "
+            "https://mcp.example.com"
+        )
+    return url.rstrip("/")
 
 
 def _check_origins(origins: Sequence[str], hosts: Sequence[str]) -> None:
@@ -438,18 +468,19 @@ def _check_origins(origins: Sequence[str], hosts: Sequence[str]) -> None:
             )
 
 
-def _http_options(args: argparse.Namespace) -> HttpOptions:
+def _http_options(args: argparse.Namespace, public_url: str | None = None) -> HttpOptions:
     """``serve --http``'s options, refused now when they cannot work (a bad tokens file, an open bind without
     auth, a port in use): one line before anything starts, not uvicorn's after start-up."""
     from jobs_mcp.remote import HttpOptions, load_verifier
 
     _check_origins(args.allowed_origin, args.allowed_host)
+    public_host = [urlsplit(public_url).hostname or ""] if public_url else []
     options = HttpOptions(
         host=args.host,
         port=args.port,
         stateless=args.stateless,
         auth_tokens=args.auth_tokens,
-        allowed_hosts=tuple(args.allowed_host),
+        allowed_hosts=(*args.allowed_host, *public_host),
         allowed_origins=tuple(args.allowed_origin),
         rate_limit=args.rate_limit,
         max_body=args.max_body_size,
@@ -481,7 +512,9 @@ def _serve(args: argparse.Namespace) -> None:
     from jobs_mcp.preflight import preflight
 
     settings = _settings(args)
-    options = _http_options(args) if args.http else None
+    options = _http_options(args, settings.public_url) if args.http else None
+    if options is None and settings.approval_port:
+        _listen("127.0.0.1", settings.approval_port, ephemeral=True).close()  # a port in use: one line now
     anyio.run(preflight, settings)
     _warn_at_start(settings)
     if options is not None:

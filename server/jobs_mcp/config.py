@@ -73,6 +73,12 @@ class Settings(BaseModel):
     approval_page: Literal["auto", "off"] = Field(
         default="auto", description="serve the approval page (own HTTP origin, or loopback under stdio) when needed"
     )
+    approval_port: int = Field(
+        default=0, ge=0, le=65535, description="the loopback approval page's port under stdio (0: any free one)"
+    )
+    public_url: str | None = Field(
+        default=None, description="the server's address as people reach it (behind a proxy), for approval links"
+    )
     gate_key: SecretStr | None = Field(default=None, description="HMAC key for confirmation ids (shared by replicas)")
     audit_db: str | None = None
     audit_keep_days: float | None = Field(
@@ -257,6 +263,8 @@ def load_settings(
     allow_high_risk_ids: bool = False,
     confirm_ttl: float | None = None,
     approval_page: Literal["auto", "off"] = "auto",
+    approval_port: int = 0,
+    public_url: str | None = None,
     audit_db: str | None = None,
     audit_keep_days: float | None = None,
     state: str | None = None,
@@ -289,6 +297,8 @@ def load_settings(
             allow_high_risk_ids=allow_high_risk_ids,
             confirm_ttl=600.0 if confirm_ttl is None else confirm_ttl,
             approval_page=approval_page,
+            approval_port=approval_port,
+            public_url=public_url,
             gate_key=SecretStr(gate_key) if gate_key is not None else None,
             audit_db=audit_db or env.get("JOBS_MCP_AUDIT_DB"),
             audit_keep_days=audit_keep_days,

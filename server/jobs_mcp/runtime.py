@@ -62,7 +62,9 @@ class Runtime:
             ttl=settings.confirm_ttl,
             sandbox=settings.sandbox,
         )
-        self.pages = ApprovalPages(self.gate, settings.approval_page)  # approval channel 2
+        self.pages = ApprovalPages(
+            self.gate, settings.approval_page, port=settings.approval_port, public_url=settings.public_url
+        )  # approval channel 2
         self._group: anyio.abc.TaskGroup | None = None  # while the server runs: work that outlives a request
 
     def _open_state(self, beside: Path) -> tuple[StateStore, Signer]:
