@@ -39,7 +39,9 @@ def enabled_operations(settings: Settings) -> list[Operation[Any, Any]]:
     )
     if settings.read_only:
         ops = (op for op in ops if op.kind == "read")
-    return list(ops)
+    # A platform whose every account is read-only (read_only = true in the accounts file) offers no writes at all.
+    writable = {a.provider for a in settings.accounts if not a.read_only}
+    return [op for op in ops if op.kind == "read" or op.provider in writable]
 
 
 def instructions(settings: Settings) -> str:
@@ -51,10 +53,16 @@ def instructions(settings: Settings) -> str:
     )
     if not settings.read_only:
         text += (
-            " Write and lifecycle tools only propose: show the person the summary, changes, risk and request, and "
-            "call confirm_action only after they clearly say yes (permanent actions also need the ID typed back "
-            "by them)."
+            " Tools are named <platform>_<verb>_<object>. Write and lifecycle tools never act on the call: the "
+            "person approves each one themselves, asked by their client, or on the approval page whose link the "
+            "proposal gives; call confirm_action(confirmation_id) only on their clear yes to that proposal, and "
+            "list_pending_actions shows what waits. cancel_action only discards a proposal: to stop a job or run, "
+            "use the platform's pause, stop or cancel tool (kill and delete remove a job for good). A result whose "
+            "status is unknown may have been applied: check with a get or list tool, never repeat it blindly."
         )
+        locked = [f"{a.provider}.{a.name}" for a in settings.accounts if a.read_only]
+        if locked:
+            text += f" Read-only accounts (writes off): {', '.join(locked)}."
     text += (
         " The prompts job-manager and data-health-monitor (also resources jobs-mcp://skills/...) say how to work; "
         "jobs-mcp://references/... explain the gate, auth, the API client and response formats."

@@ -28,7 +28,7 @@ DEFAULT_PROVIDER = "lytics"
 
 ConfirmMode = Literal["auto", "elicit", "token"]
 
-ACCOUNT_KEYS = ("token", "token_env", "url")
+ACCOUNT_KEYS = ("token", "token_env", "url", "read_only")
 """What an account's table in the accounts file may hold, besides its provider's extras."""
 MIN_GATE_KEY = 32
 """JOBS_MCP_GATE_KEY: at least this many characters (``openssl rand -hex 32`` gives 64)."""
@@ -50,6 +50,7 @@ class Account(BaseModel):
     extras: Mapping[str, str] = Field(default_factory=dict)
     sandbox: bool = False
     token_from: str = Field(default="", description="where a person sets this token (a variable, or a file's table)")
+    read_only: bool = Field(default=False, description="writes to this account are off (read_only = true in its table)")
 
     @field_validator("url")
     @classmethod
@@ -147,6 +148,9 @@ def _account(
         if not value:
             raise ConfigError(f"{where}: {declared.title} also needs {named.get(extra, extra)}")
         extras[extra] = str(value)
+    read_only = values.get("read_only", False)
+    if not isinstance(read_only, bool):
+        raise ConfigError(f"{where}: read_only must be true or false (no quotes)")
     try:
         return Account(
             name=name,
@@ -155,6 +159,7 @@ def _account(
             token=SecretStr(str(token)),
             extras=extras,
             token_from=token_from,
+            read_only=read_only,
         )
     except ValidationError as exc:
         problems = "; ".join(

@@ -190,6 +190,7 @@ class Gate:
         self, op: Operation[Any, Any], args: OperationInput, api: ApiClient, principal: str = "local"
     ) -> Draft:
         """Read the target as it is now and work out the exact request; sends nothing."""
+        refuse_read_only(api)
         drafted = self.draft_for(op, args, api, await self.current_target(op, args, api))
         return replace(drafted, principal=principal)
 
@@ -414,6 +415,7 @@ class Gate:
 
     async def execute(self, op: Operation[Any, Any], api: ApiClient, record: Record) -> ActionResult:
         """Send the recorded request once, with an audit record before and after."""
+        refuse_read_only(api)  # made read-only since it was proposed: still nothing is sent
         request = record["request"]
         shown = self._planned(api, request).model_dump(mode="json")
         who = {"principal": record.get("principal", "local"), "channel": record.get("channel", "id")}
@@ -620,6 +622,15 @@ async def _send(api: ApiClient, request: dict[str, Any]) -> Any:
             "details). The change may or may not have been applied: check the target with a read tool before "
             "proposing it again."
         ) from None
+
+
+def refuse_read_only(api: ApiClient) -> None:
+    """An account marked read-only in the accounts file takes no writes: none is proposed, none is sent."""
+    if api.account.read_only:
+        raise ToolError(
+            f"Account {api.account.name!r} of {api.platform} is read-only (read_only = true in the accounts file), so "
+            "its writes are off. Nothing was proposed or sent; reads work as usual."
+        )
 
 
 def _secret_hash(secret: str) -> str:
