@@ -334,3 +334,25 @@ def test_the_root_cause_comes_first_whole_and_uncut() -> None:
     assert cause.strip() in lines[1]
     long = digest_logs([{**log[2], "message": "word " * 400}], now=NOW).root_cause
     assert long is not None and long.message.endswith("word…") and len(long.message) <= digest.ROOT_LIMIT
+
+
+@pytest.mark.parametrize("level", [None, "error", "info"])
+def test_raw_pages_from_the_newest_and_of_one_level(level: str | None) -> None:
+    """Newest-first pages walk the log back from its end; a level keeps only its entries (and counts only them)."""
+    log = [
+        {"level": ("error", "info", "warn")[i % 3], "code": f"C-{i}", "message": f"m{i}", "timestamp": NOW.isoformat()}
+        for i in range(50)
+    ]
+    wanted = [e["message"] for e in log if level is None or e["level"] == level][::-1]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = digest_logs(log, now=NOW, page_size=7, cursor=cursor, page_from="newest", level=level).page
+        assert page is not None and page.total == len(wanted) and page.order == "newest"
+        seen += [e.message.strip('"') for e in page.entries]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == wanted
+    with pytest.raises(CursorError, match="oldest"):
+        digest_logs(log, now=NOW, page_size=7, cursor=encode_cursor(7), page_from="newest")

@@ -160,6 +160,8 @@ class StaleInfo(BaseModel):
 
 
 class LogPage(BaseModel):
+    order: str = Field("oldest", description="oldest: in log order from its start; newest: from its end backwards")
+    level: str | None = Field(None, description="only entries of this level are paged (and counted in total)")
     start: int
     entries: list[LogLine]
     next_cursor: str | None
@@ -309,18 +311,26 @@ def _line(entry: Any, when: datetime | None) -> LogLine:
     )
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+MAX_NEWEST_SKIP = 10_000  # entries a newest-first page may start behind the newest (they are held while reading)
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_cursor(offset: int, newest_first: bool = False) -> str:
+    return base64.urlsafe_b64encode(f"{'n' if newest_first else 'o'}:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, newest_first: bool = False) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise CursorError("not a cursor this server issued") from None
-    if not text.startswith("o:") or not text[2:].isdigit():
+    if text[:2] not in ("o:", "n:") or not text[2:].isdigit():
         raise CursorError("not a cursor this server issued")
-    return int(text[2:])
+    if (text[0] == "n") != newest_first:
+        raise CursorError(f"it pages {'newest' if text[0] == 'n' else 'oldest'} first: ask with that page_from")
+    offset = int(text[2:])
+    if newest_first and offset > MAX_NEWEST_SKIP:
+        raise CursorError(f"newest-first pages reach back {MAX_NEWEST_SKIP:,} entries; page from the oldest instead")
+    return offset
 
 
 def _groups(groups: dict[str, _Group], hints: Mapping[str, str] | None) -> tuple[list[CodeGroup], int]:
@@ -367,8 +377,13 @@ class LogDigester:
         page_size: int = 0,
         cursor: str | None = None,
         vocabulary: LogVocabulary | None = None,
+        page_from: str = "oldest",
+        level: str | None = None,
     ) -> None:
-        self.start = decode_cursor(cursor) if cursor else 0  # a bad cursor is refused before anything is read
+        self.newest_first = page_from == "newest"
+        self.level = level  # page only entries of this level
+        # a bad cursor is refused before anything is read
+        self.start = decode_cursor(cursor, self.newest_first) if cursor else 0
         self.cursor = cursor
         self.newest = newest
         self.page_size = page_size
@@ -387,6 +402,8 @@ class LogDigester:
         self.ring: deque[tuple[datetime, int, Any]] = deque(maxlen=newest)
         self.strays: list[tuple[datetime, int, Any]] = []  # a min-heap of at most ``newest``
         self.page: list[LogLine] = []
+        self.paged = 0  # entries that could be paged (of the level asked for)
+        self.tail: deque[LogLine] = deque(maxlen=self.start + page_size)  # newest-first paging: the last ones
         self._keys = Keys()
 
     @classmethod
@@ -397,6 +414,8 @@ class LogDigester:
             page_size=getattr(args, "page_size", 0),
             cursor=getattr(args, "cursor", None),
             vocabulary=vocabulary,
+            page_from=getattr(args, "page_from", "oldest"),
+            level=getattr(args, "level", None),
         )
 
     def stop(self, reason: str) -> None:
@@ -412,14 +431,14 @@ class LogDigester:
         first, last, last_success, roots = self.first, self.last, self.last_success, self.roots
         ring, strays, newest, index = self.ring, self.strays, self.newest, self.entries
         latest = ring[-1][0] if ring else _EPOCH
-        page_from, page_to = self.start, self.start + self.page_size if self.page_size else -1
+        paging = self._page if self.page_size else None
         try:
             for entry in entries:
                 index += 1
                 if entry.__class__ is not dict and not isinstance(entry, Mapping):
                     levels["other"] += 1
-                    if page_from < index <= page_to:
-                        self.page.append(_line(entry, None))
+                    if paging is not None:
+                        paging(entry, None, "other")
                     continue
                 when = when_of(entry.get("timestamp"))
                 level = entry.get("level")
@@ -473,11 +492,21 @@ class LogDigester:
                         heapq.heappush(strays, (key, index, entry))
                     elif (key, index) > strays[0][:2]:
                         heapq.heapreplace(strays, (key, index, entry))
-                if page_from < index <= page_to:
-                    self.page.append(_line(entry, when))
+                if paging is not None:
+                    paging(entry, when, level)
         finally:
             self.entries = index
             self.first, self.last, self.last_success = first, last, last_success
+
+    def _page(self, entry: Any, when: datetime | None, level: str) -> None:
+        """One entry offered to the raw page: kept when it is of the level asked for and within the page."""
+        if self.level is not None and level != self.level:
+            return
+        self.paged += 1
+        if self.newest_first:
+            self.tail.append(_line(entry, when))
+        elif self.start < self.paged <= self.start + self.page_size:
+            self.page.append(_line(entry, when))
 
     def _root_cause(self) -> RootCause | None:
         if not self.roots:
@@ -508,7 +537,8 @@ class LogDigester:
         active: bool = False,  # the job should be writing to its log right now (the provider judges its status)
         stale_after: timedelta = timedelta(hours=1),
     ) -> LogDigest:
-        total, start, size, hints = self.entries, self.start, self.page_size, self.vocabulary.hints
+        start, size, hints = self.start, self.page_size, self.vocabulary.hints
+        total = self.paged if size else self.entries
         if self.cursor and start >= total and self.missing is None:
             raise CursorError(f"it points past the end of the log ({total:,} entries)")
         errors, left_errors = _groups(self.groups["error"], hints)
@@ -523,7 +553,7 @@ class LogDigester:
         success = self.vocabulary.success or None
         return LogDigest(
             job_id=job_id,
-            entries=total,
+            entries=self.entries,
             complete=self.missing is None,
             missing=self.missing,
             first=as_utc(self.first),
@@ -541,9 +571,11 @@ class LogDigester:
             newest=[_line(entry, None if when is _EPOCH else when) for when, _, entry in newest],
             page=(
                 LogPage(
+                    order="newest" if self.newest_first else "oldest",
+                    level=self.level,
                     start=start,
-                    entries=self.page,
-                    next_cursor=encode_cursor(start + size) if start + size < total else None,
+                    entries=list(reversed(self.tail))[start : start + size] if self.newest_first else self.page,
+                    next_cursor=encode_cursor(start + size, self.newest_first) if start + size < total else None,
                     total=total,
                 )
                 if size
@@ -564,10 +596,14 @@ def digest_logs(
     stale_after: timedelta = timedelta(hours=1),
     page_size: int = 0,
     cursor: str | None = None,
+    page_from: str = "oldest",
+    level: str | None = None,
     missing: str | None = None,  # why these entries are not the whole log, when they are not
 ) -> LogDigest:
     """The digest of a log already in memory (what a ``LogDigester`` gives when fed the same entries)."""
-    digester = LogDigester(newest=newest, page_size=page_size, cursor=cursor, vocabulary=vocabulary)
+    digester = LogDigester(
+        newest=newest, page_size=page_size, cursor=cursor, vocabulary=vocabulary, page_from=page_from, level=level
+    )
     digester.feed(entries)
     if missing:
         digester.stop(missing)
@@ -648,10 +684,12 @@ def render_digest(d: LogDigest) -> str:
         lines += _runs(d.newest)
     if d.page:
         p = d.page
-        lines.append(f"Raw entries {p.start + 1:,}-{p.start + len(p.entries):,} of {p.total:,}:")
+        which = f"{p.level} entries" if p.level else "entries"
+        order = ", newest first" if p.order == "newest" else ""
+        lines.append(f"Raw {which} {p.start + 1:,}-{p.start + len(p.entries):,} of {p.total:,}{order}:")
         lines += [
             f"- {short_time(e.timestamp)} {e.level} {show_token(e.code) if e.code else '-'} {quote(e.message)}"
             for e in p.entries
         ]
-        lines.append(f"next_cursor: {p.next_cursor}" if p.next_cursor else "(end of log)")
+        lines.append(f"next_cursor: {p.next_cursor}" if p.next_cursor else "(no more)")
     return "\n".join(lines)

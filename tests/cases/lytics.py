@@ -45,7 +45,13 @@ CASES = Cases(
     },
     list_route=("GET", "/v2/job"),
     list_tool="lytics_list_jobs",
-    extra_reads=[("lytics_list_jobs", {"show_all": True, "show_state": True})],
+    extra_reads=[
+        ("lytics_list_jobs", {"show_all": True, "show_state": True}),
+        (
+            "lytics_get_job_logs",
+            {"job_id": FACEBOOK_EXPORT_ID, "page_size": 3, "page_from": "newest", "level": "error"},
+        ),
+    ],
     streamed_logs=[
         ("lytics_get_job_logs", {"job_id": FACEBOOK_EXPORT_ID}, "/v2/job/*/logs"),
         ("lytics_list_account_job_logs", {}, "/v2/job/logs"),

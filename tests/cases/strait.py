@@ -77,6 +77,7 @@ CASES = Cases(
         ("strait_list_jobs", {"slug": HEALTHY_JOB_SLUG}),
         ("strait_list_runs", {"status": "failed", "limit": 3}),
         ("strait_get_job_health", {"job_id": HEALTHY_JOB_ID, "window": "1d"}),
+        ("strait_get_run", {"run_id": DEAD_LETTER_RUN_ID, "newest": 2, "page_size": 3, "page_from": "newest"}),
     ],
     follow=Follow(
         tool="strait_wait_for_run",

@@ -7,7 +7,7 @@ seen is shown exactly as the API sent it. Unknown fields on a job are kept.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -84,6 +84,8 @@ class JobLogsArgs(JobArgs):
     cursor: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_=-]{1,40}$", description="next_cursor of a previous page of raw entries"
     )
+    page_from: Literal["oldest", "newest"] = Field("oldest", description="raw page from the log's start or end")
+    level: Literal["error", "warn", "info"] | None = Field(None, description="raw page of this level only")
 
 
 class AccountLogsArgs(OperationInput):

@@ -104,6 +104,13 @@ class RunArgs(OperationInput):
     run_id: RunId
 
 
+class RunReadArgs(RunArgs):
+    newest: int = Field(5, ge=0, le=50, description="newest events of a failed run shown verbatim")
+    page_size: int = Field(0, ge=0, le=200, description="also this many raw events (0 = none)")
+    page_from: Literal["oldest", "newest"] = Field("oldest", description="raw page from the start or the end")
+    level: Literal["error", "warn", "info"] | None = Field(None, description="raw page of this level only")
+
+
 # --- results -------------------------------------------------------------------------------------------
 
 
@@ -417,6 +424,11 @@ def _shape_run(call: Call[RunArgs]) -> RunResult:
             (_event_entry(event, run) for event in events),
             missing=missing,
             vocabulary=call.api.provider.log,
+            # the wait tool reads a run through this too, with none of these
+            newest=getattr(call.args, "newest", 5),
+            page_size=getattr(call.args, "page_size", 0),
+            page_from=getattr(call.args, "page_from", "oldest"),
+            level=getattr(call.args, "level", None),
             now=call.now,
             job_id=str(run.get("job_id") or ""),
             job_status=status,
@@ -459,7 +471,7 @@ RUN_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         endpoint=Endpoint("GET", ("/v1/runs/{run_id}",)),
         also={"events": EVENTS},
         then_also=_long_failed_run,
-        input_model=RunArgs,
+        input_model=RunReadArgs,
         result_model=RunResult,
         shape=_shape_run,
         render=_render_run,
