@@ -120,3 +120,22 @@ async def test_a_slug_that_is_taken_is_refused_before_the_person_is_asked() -> N
     assert twice.is_error and "same-slug is given 2 times" in text_of(twice) and HEALTHY_JOB_SLUG in text_of(twice)
     assert clone.is_error and "is taken by job" in text_of(clone)
     assert sandbox.hits("POST") == 0
+
+
+@pytest.mark.parametrize("tool", ["strait_get_job", "strait_pause_job", "strait_list_runs"])
+async def test_a_slug_given_as_a_job_id_gets_a_did_you_mean(tool: str) -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        refused = await client.call_tool(tool, {"job_id": HEALTHY_JOB_SLUG})
+    text = text_of(refused)
+    assert refused.is_error and "is a job's slug, not its ID" in text and f'job_id="{HEALTHY_JOB_ID}"' in text, text
+    assert sandbox.hits("GET", "/v1/jobs") == 1 and sandbox.hits() == 1  # one lookup by slug, nothing else
+
+
+async def test_nested_values_read_as_json() -> None:
+    sandbox = Sandbox(provider="strait", confirm="token")
+    async with Client(sandbox.server) as client:
+        proposal = await client.call_tool(
+            "strait_trigger_job", {"job_id": HEALTHY_JOB_ID, "payload": {"full": True, "note": None}}
+        )
+    assert '{"full": true, "note": null}' in text_of(proposal) and "True" not in text_of(proposal)

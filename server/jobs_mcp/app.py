@@ -99,7 +99,8 @@ def gate_tools(runtime: Runtime) -> list[Tool]:
         return tool_result(result, render_action(result), result.platform)
 
     async def cancel_action(confirmation_id: ConfirmationIdArg) -> Annotated[CallToolResult, ActionResult]:
-        """Drop a proposed action (by its id or the handle list_pending_actions shows); nothing is sent."""
+        """Discard a proposal (by its id or the handle list_pending_actions shows); nothing is sent. It stops no
+        job or run: for that use the platform's pause, stop or cancel tool."""
         result = await gate.cancel(confirmation_id, current_principal())
         return tool_result(result, render_action(result), result.platform)
 
@@ -119,7 +120,7 @@ def gate_tools(runtime: Runtime) -> list[Tool]:
 
     return [
         _gate_tool(confirm_action, "Confirm a proposed action", hints(False, True, False, True), ActionResult),
-        _gate_tool(cancel_action, "Cancel a proposed action", hints(False, False, True, False), ActionResult),
+        _gate_tool(cancel_action, "Discard a proposed action", hints(False, False, True, False), ActionResult),
         _gate_tool(list_pending_actions, "List pending proposals", hints(True, False, True, False), PendingList),
     ]
 

@@ -9,6 +9,7 @@ can never read as the server's own words.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
 from urllib.parse import quote as urlquote
@@ -109,6 +110,8 @@ def one_line(text: object, limit: int | None = 160) -> str:
     """Single-line, control-free text of at most ``limit`` characters (an ellipsis marks a cut, at a word's end
     where one is near; ``None``: whole); invisible and bidirectional characters are made visible, so remote text
     cannot hide or reorder what a person reads."""
+    if isinstance(text, dict | list | tuple):  # nested values read as JSON, never as Python ({'x': True})
+        text = json.dumps(text, ensure_ascii=False, default=str)
     flat = _INVISIBLE.sub(_visible, _CONTROL.sub(" ", scrub(str(text)))).strip()
     if limit is None or len(flat) <= limit:
         return flat

@@ -236,7 +236,8 @@ LIFECYCLE = (
     Lifecycle(
         "kill",
         "Kill (delete) a Lytics job",
-        "Propose killing a job: it stops for good and is deleted. Permanent; needs the job ID typed back.",
+        "Propose deleting a job for good (Lytics calls it kill). To stop it for now, use lytics_pause_job. "
+        "Permanent; the person types a confirmation back.",
         frozenset({"live", "fault", "paused", "failed", "completed", "unknown"}),
         "deleted",
         Risk(

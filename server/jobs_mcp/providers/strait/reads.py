@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field, model_validator
 
 from jobs_mcp.digest import LogDigest, digest_logs, render_digest
@@ -57,6 +58,30 @@ ERROR_EVENTS = {  # a run's oldest error events and error-level lines, for a fai
     for key, query in {"error_events": {"type": "error"}, "error_lines": {"level": "error"}}.items()
 }
 RUN_PAGES = 10  # pages of 100 runs read at most when filtering on a job
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+JOB_FIELDS = ("job_id", "depends_on_job_id")
+
+
+async def slug_given_as_id(call: Call[Any]) -> None:
+    """A job's slug given where its ID goes ("nightly-etl" for a UUID): refused before anything else is sent, with
+    the ID it names ("did you mean"). A value that looks like an ID, or names no job's slug, goes on as it is: the
+    platform judges it (an ID a list printed is never refused here)."""
+    for field in JOB_FIELDS:
+        value = getattr(call.args, field, None)
+        if not isinstance(value, str) or _UUID.fullmatch(value):
+            continue
+        try:
+            jobs = await call.api.request("GET", "/v1/jobs", params={"slug": value})
+        except ApiError:
+            return
+        job = next((j for j in jobs or [] if isinstance(j, dict) and j.get("slug") == value and j.get("id")), None)
+        if job is not None:
+            raise ToolError(
+                f'{field}: {one_line(value, 80)} is a job\'s slug, not its ID. Did you mean {field}="{job["id"]}" '
+                f"({one_line(job.get('name', ''), 80)})? Nothing was sent."
+            )
 
 
 # --- arguments -----------------------------------------------------------------------------------------
@@ -242,6 +267,7 @@ class Read:
             shape=shape,
             render=render,
             not_found=self.not_found,
+            check=slug_given_as_id,
         )
 
 
@@ -457,6 +483,7 @@ RUN_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         kind="read",
         endpoint=None,
         run=_list_runs,
+        check=slug_given_as_id,
         input_model=ListRunsArgs,
         result_model=ListResult,
         render=render_list,

@@ -38,7 +38,14 @@ from jobs_mcp.operations import (
     changes_between,
     segment,
 )
-from jobs_mcp.providers.strait.reads import JOB_NOT_FOUND, RUN_NOT_FOUND, JobArgs, JobId, RunArgs
+from jobs_mcp.providers.strait.reads import (
+    JOB_NOT_FOUND,
+    RUN_NOT_FOUND,
+    JobArgs,
+    JobId,
+    RunArgs,
+    slug_given_as_id,
+)
 from jobs_mcp.providers.strait.vocabulary import NAME, TERMINAL_RUN_STATUSES, job_status
 from jobs_mcp.providers.strait.vocabulary import version as job_version
 from jobs_mcp.textsafe import quote
@@ -425,13 +432,15 @@ class Toggle:
 
 TOGGLES = (
     Toggle("pause", "paused", True, False, "Pause a Strait job", "Propose pausing a job: no new runs (cron or "
-           "trigger) until resumed; running ones go on.", Risk(level="low", note="Reversible: resume it later.")),
+           "trigger) until resumed; running ones go on. Unlike disable, one job, with a reason.",
+           Risk(level="low", note="Reversible: resume it later.")),
     Toggle("resume", "paused", False, False, "Resume a Strait job", "Propose resuming a paused job.",
            Risk(level="low", note="Its cron schedule fires again from now on.")),
     Toggle("enable", "enabled", True, True, "Enable Strait jobs", "Propose enabling jobs (a batch, every job "
            "listed).", Risk(level="high", note="Batch: every listed job is scheduled and triggerable again.")),
     Toggle("disable", "enabled", False, True, "Disable Strait jobs", "Propose disabling jobs (a batch, every job "
-           "listed): no cron runs or triggers.", Risk(level="high", note="Batch: every listed job stops being "
+           "listed): no cron runs or triggers until enabled. To hold one job briefly, pause it.",
+           Risk(level="high", note="Batch: every listed job stops being "
            "scheduled or triggerable until enabled; running runs go on.")),
 )  # fmt: skip
 
@@ -507,8 +516,9 @@ WRITES = (
     Write("strait_trigger_job", "Trigger a Strait job", "Propose starting one run of a job now.",
           "POST", f"{JOB_PATH}/trigger", TriggerArgs, _trigger_plan, Risk(level="medium", note=TRIGGER_NOTE), "adds",
           refuse=_refuse_trigger, resend=True, kind="lifecycle"),
-    Write("strait_trigger_jobs", "Trigger many Strait runs", "Propose starting many runs of a job at once (one "
-          "per item).", "POST", f"{JOB_PATH}/trigger/bulk", BulkTriggerArgs, _bulk_plan,
+    Write("strait_trigger_jobs", "Trigger many Strait runs", "Propose many runs of ONE job at once (one per "
+          "item). For several jobs, strait_trigger_job each.", "POST", f"{JOB_PATH}/trigger/bulk",
+          BulkTriggerArgs, _bulk_plan,
           Risk(level="high", note="Bulk: one run per item. Each item has an idempotency key fixed now, so a "
                "lost answer is resent without starting runs twice."), "adds", refuse=_refuse_trigger, resend=True,
           kind="lifecycle"),
@@ -540,6 +550,7 @@ def _operation(spec: Write) -> Operation[Any, Any]:
         input_model=spec.input_model,
         result_model=ActionResult,
         not_found=spec.not_found,
+        check=slug_given_as_id,
         write=WriteSpec(
             verb=spec.tool.split("_")[1],
             risk=spec.risk,
