@@ -111,7 +111,7 @@ def test_digest_is_exact(log: list[dict[str, Any]]) -> None:
         if level_of(e) == "error"
     ]
     after = [k for k in keyed if floor is None or k[0] > floor]
-    root = min(after, key=lambda k: k[:2])[2] if after else None
+    root = min(after, key=lambda k: k[:2])[2] if after else max(keyed, key=lambda k: k[:2])[2] if keyed else None
     assert (d.root_cause.code if d.root_cause else None) == ((root["code"] or "(none)") if root else None)
     newest = sorted(stamped, reverse=True)[:4]
     shown = [line.timestamp for line in d.newest if line.timestamp is not None]

@@ -367,8 +367,9 @@ class LogDigester:
     a small heap of the newest such. The newest few of the two together are the log's newest.
 
     The root cause: the earliest error later than the newest success line (the first error of the failing
-    streak). The earliest few errors later than the newest success line so far are kept in order; a success line
-    read later that is newer than some of them (an out-of-order log) puts those aside."""
+    streak); when a success line followed every error, the latest error. The earliest few errors later than the
+    newest success line so far are kept in order; a success line read later that is newer than some of them (an
+    out-of-order log) puts those aside."""
 
     def __init__(
         self,
@@ -399,6 +400,7 @@ class LogDigester:
         # the earliest errors later than the newest success line, (when, index, code, message), in order: the first
         # is the root cause (more are kept in case a success line read later is newer than it)
         self.roots: list[tuple[datetime, int, str, Any]] = []
+        self.latest_error: tuple[datetime, int, str, Any] | None = None  # shown when a success followed every error
         self.ring: deque[tuple[datetime, int, Any]] = deque(maxlen=newest)
         self.strays: list[tuple[datetime, int, Any]] = []  # a min-heap of at most ``newest``
         self.page: list[LogLine] = []
@@ -428,7 +430,13 @@ class LogDigester:
         levels, groups, keys, totals = self.levels, self.groups, self._keys, self.totals
         vocabulary = self.vocabulary
         counters, success_words, generic = vocabulary.counters, vocabulary.success_words, vocabulary.generic_codes
-        first, last, last_success, roots = self.first, self.last, self.last_success, self.roots
+        first, last, last_success, roots, latest_error = (
+            self.first,
+            self.last,
+            self.last_success,
+            self.roots,
+            self.latest_error,
+        )
         ring, strays, newest, index = self.ring, self.strays, self.newest, self.entries
         latest = ring[-1][0] if ring else _EPOCH
         paging = self._page if self.page_size else None
@@ -478,6 +486,8 @@ class LogDigester:
                     group.add(when, kept)
                     if level == "error":
                         key = when or _EPOCH
+                        if latest_error is None or (key, index) >= latest_error[:2]:
+                            latest_error = (key, index, code, kept)
                         if (last_success is None or key > last_success) and (
                             len(roots) < ROOT_CANDIDATES or (key, index) < roots[-1][:2]
                         ):
@@ -496,7 +506,7 @@ class LogDigester:
                     paging(entry, when, level)
         finally:
             self.entries = index
-            self.first, self.last, self.last_success = first, last, last_success
+            self.first, self.last, self.last_success, self.latest_error = first, last, last_success, latest_error
 
     def _page(self, entry: Any, when: datetime | None, level: str) -> None:
         """One entry offered to the raw page: kept when it is of the level asked for and within the page."""
@@ -509,16 +519,20 @@ class LogDigester:
             self.page.append(_line(entry, when))
 
     def _root_cause(self) -> RootCause | None:
-        if not self.roots:
+        if self.roots:
+            when, _, code, message = self.roots[0]
+            since = (
+                f"the first error after the last success ({short_time(self.last_success)} UTC)"
+                if self.last_success is not None
+                else "the first error of the log"
+            )
+        elif self.latest_error is not None:
+            when, _, code, message = self.latest_error
+            since = f"the latest error; the log succeeded after it, last at {short_time(self.last_success)} UTC"
+        else:
             return None
-        when, _, code, message = self.roots[0]
         text = one_line(message, ROOT_LIMIT)
         family, hint = classify(code, text, self.vocabulary.hints)
-        since = (
-            f"the first error after the last success ({short_time(self.last_success)} UTC)"
-            if self.last_success is not None
-            else "the first error of the log"
-        )
         return RootCause(
             timestamp=None if when is _EPOCH else as_utc(when),
             code=code,
