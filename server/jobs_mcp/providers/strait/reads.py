@@ -181,6 +181,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
 RUN_COLUMNS: tuple[Column, ...] = (
     ("ID", lambda r: r.get("id")),
     ("job", lambda r: r.get("job_id")),
+    ("job name", lambda r: r.get("_job_name")),
     ("status", lambda r: _status_cell(str(r.get("status", "")))),
     ("try", lambda r: r.get("attempt")),
     ("error", lambda r: one_line(r.get("error", ""), 60)),
@@ -391,7 +392,20 @@ async def _list_runs(call: Call[ListRunsArgs]) -> ListResult:
     note = f"of job {args.job_id}" if args.job_id else ""
     if args.status:
         note = (note + " " if note else "") + f"with status {args.status}"
-    return _list_result(call, "runs", RUN_COLUMNS, found, note)
+    names = await _job_names(call) if found else {}
+    return _list_result(
+        call, "runs", RUN_COLUMNS, [{**run, "_job_name": names.get(run.get("job_id"))} for run in found], note
+    )
+
+
+async def _job_names(call: Call[Any]) -> dict[Any, str]:
+    """Job ID -> name, from the first page of the job list, so a run list shows names beside ids (a list that
+    cannot be read leaves the ids alone)."""
+    try:
+        answer = await call.api.fetch("GET", "/v1/jobs", params={"limit": "100"})
+    except ApiError:
+        return {}
+    return {job.get("id"): str(job.get("name") or "") for job in _items(answer.payload) if job.get("name")}
 
 
 def _event_entry(event: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
@@ -477,8 +491,8 @@ RUN_OPERATIONS: tuple[Operation[Any, Any], ...] = (
     Operation(
         name="strait_list_runs",
         title="List Strait runs",
-        description="List runs as a table (ID, job, status, try, error, created), newest first; filter by job "
-        "and status.",
+        description="List runs as a table (ID, job, job name, status, try, error, created), newest first; filter "
+        "by job and status.",
         provider=NAME,
         kind="read",
         endpoint=None,
