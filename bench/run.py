@@ -1,7 +1,7 @@
 """Run every benchmark once and rewrite the results table in bench/README.md.
 
 Each figure is a ratio or a size measured in this one run, side by side with its baseline.
-Usage: python bench/run.py [--only http|logs]   (re-measure the HTTP throughput rows or the log rows alone)
+Usage: python bench/run.py [--only http|logs|waits]   (re-measure the HTTP throughput rows or the log rows alone)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import http_throughput  # noqa: E402
 import log_stream  # noqa: E402
 import sizes  # noqa: E402
 import tool_tokens  # noqa: E402
+import waits  # noqa: E402
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -155,6 +156,34 @@ def tool_rows() -> list[tuple[str, str, str, str]]:
     return out
 
 
+WAIT_ROWS = ("wait: ",)
+
+
+def wait_rows() -> list[tuple[str, str, str, str]]:
+    """Following a run: the platform requests a wait makes, and the tokens it saves against polling the get tool."""
+    out = []
+    for row in waits.run():
+        out.append(
+            (
+                f"wait: {row['tool']}, platform requests per minute following a run (requests per call)",
+                f"{row['requests_per_min']:.1f} ({row['requests_per_call']:.1f})",
+                "≤ 20 a minute",
+                "yes" if row["requests_per_min"] <= 20 else "NO",
+            )
+        )
+        out.append(
+            (
+                f"wait: tokens to learn how a run ended, {row['tool']} vs {waits.GET[row['tool']]} every "
+                f"{waits.POLL_EVERY_S:g} s",
+                f"{row['wait_tokens'] / row['poll_tokens']:.0%} ({row['wait_tokens']:,} in {row['wait_calls']} "
+                f"calls vs {row['poll_tokens']:,} in {row['poll_calls']})",
+                "< 100%",
+                "yes" if row["wait_tokens"] < row["poll_tokens"] else "NO",
+            )
+        )
+    return out
+
+
 def rows() -> list[tuple[str, str, str, str]]:
     cold = cold_start.run()
     s = sizes.run()
@@ -218,6 +247,7 @@ def rows() -> list[tuple[str, str, str, str]]:
         ),
         *http_rows(),
         *log_rows(),
+        *wait_rows(),
     ]
 
 
@@ -225,6 +255,7 @@ def rows() -> list[tuple[str, str, str, str]]:
 ONLY: dict[str, tuple[tuple[str, ...], Callable[[], list[tuple[str, str, str, str]]]]] = {
     "http": (HTTP_ROWS, http_rows),
     "logs": (LOG_ROWS, log_rows),
+    "waits": (WAIT_ROWS, wait_rows),
 }
 
 
