@@ -7,15 +7,18 @@ instead of sleeping, so following a run for minutes takes milliseconds.
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from mcp import Client
 
 from cases import Cases, Follow, all_cases
 from jobs_mcp.waits import DEFAULT_TIMEOUT, MAX_TIMEOUT
-from support import Clock, Sandbox, text_of
+from support import CANARY, Clock, Sandbox, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -174,3 +177,37 @@ async def test_an_executed_trigger_or_start_names_the_wait_and_its_id(cases: Cas
         args = dict(part.split("=", 1) for part in call.split(", "))
         followed = await client.call_tool(follow.tool, {k: v.strip('"') for k, v in args.items()} | {"timeout_s": 5})
     assert not followed.is_error, text_of(followed)
+
+
+@pytest.mark.slow
+async def test_progress_and_cancel_over_http(tmp_path: Path, sandbox_http: str) -> None:
+    """`jobs-mcp serve --http` in front of the Lytics simulator over real HTTP: progress arrives at each poll, and
+    a client that gives up leaves no loop polling the platform."""
+    from jobs_mcp.providers.lytics.simulator import HEALTHY_EXPORT_ID
+    from test_remote import ALICE, mcp_client, served, tokens_file
+
+    env = {"LYTICS_API_URL": sandbox_http, "LYTICS_API_TOKEN": CANARY}
+    progressed = anyio.Event()
+    messages: list[str] = []
+
+    async def on_progress(_progress: float, _total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+        progressed.set()
+
+    def reads() -> int:
+        hits: int = httpx.get(f"{sandbox_http}/_sandbox/hits", params={"method": "GET"}).json()["hits"]
+        return hits
+
+    with served(tmp_path, "--auth-tokens", str(tokens_file(tmp_path)), **env) as base:
+        async with mcp_client(base, ALICE) as client:
+            async with anyio.create_task_group() as group:
+                args = {"job_id": HEALTHY_EXPORT_ID}
+                group.start_soon(partial(client.call_tool, "lytics_wait_for_job", args, progress_callback=on_progress))
+                with anyio.fail_after(20):
+                    await progressed.wait()
+                group.cancel_scope.cancel()
+            await anyio.sleep(1)
+            after = reads()
+            await anyio.sleep(7)  # more than the wait's pace between reads
+            assert reads() == after, "the wait went on polling after the client cancelled"
+    assert messages and HEALTHY_EXPORT_ID in messages[0] and "running" in messages[0]
