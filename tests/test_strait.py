@@ -177,3 +177,23 @@ async def test_a_cancel_is_caught_when_the_run_finished_while_the_person_decided
         )
     assert done.is_error and "nothing was sent" in text_of(done) and "already finished" in text_of(done), text_of(done)
     assert sandbox.hits("DELETE") == 1
+
+
+async def test_the_health_report_says_how_its_run_counts_differ_from_strait_job_health() -> None:
+    """The report counts dead-letter runs from the run list; strait_get_job_health leaves them out, as Strait's
+    own formula does: each says how it counts, so the two figures can be reconciled."""
+    sandbox = Sandbox(provider="strait")
+    async with Client(sandbox.server) as client:
+        report = text_of(await client.call_tool("data_health_report", {}))
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert "dead_letter" in report and "dead_letter runs included" in report
+    assert "dead_letter runs not counted" in (tools["strait_get_job_health"].description or "")
+
+
+async def test_run_lists_show_job_names_beside_ids() -> None:
+    sandbox = Sandbox(provider="strait")
+    async with Client(sandbox.server) as client:
+        result = await client.call_tool("strait_list_runs", {"limit": 5})
+    rows = result.structured_content["items"]  # type: ignore[index]
+    assert rows and all(row["job name"] for row in rows)
+    assert "| job | job name |" in text_of(result)

@@ -94,6 +94,11 @@ async def check_runs(api: ApiClient, now: datetime, recs: list[Recommendation]) 
         )
     if len(ranked) > SHOWN:
         details.append(f"... and {len(ranked) - SHOWN} more failing jobs")
+    if any(str(r.get("status")) == "dead_letter" for r in failed):
+        details.append(
+            "(counted from the run list, dead_letter runs included; strait_get_job_health follows Strait's own "
+            "formula, which leaves dead_letter runs out)"
+        )
     stuck: list[str] = []
     for run in recent:
         run_status = str(run.get("status", ""))

@@ -352,7 +352,7 @@ OBJECTS = (
         name="strait_get_job_health",
         title="Get a Strait job's health",
         description="A job's run figures over a window: runs by outcome, success rate, durations, health score "
-        "(-1: no runs).",
+        "(-1: no runs). Strait's formula: dead_letter runs not counted.",
         path="/v1/jobs/{job_id}/health",
         input_model=HealthArgs,
         kind="Health of job",
