@@ -134,29 +134,49 @@ async def test_cancelling_stops_the_polls_at_once(cases: Cases) -> None:
         assert not result.is_error
 
 
+def after_first_poll(sandbox: Sandbox, clock: Clock, route: str, status: int, retry_after: float | None) -> None:
+    """From the second poll on, the platform answers ``status`` on the poll's route."""
+    added: list[bool] = []
+
+    async def then_failing(seconds: float) -> None:
+        if not added:
+            sandbox.faults.add("GET", route, status=status, retry_after=retry_after)
+            added.append(True)
+        await clock.sleep(seconds)
+
+    sandbox.runtime.sleep = then_failing
+
+
+@pytest.mark.parametrize(("status", "retry_after", "most"), [(429, 12, 5), (503, None, 8)])
 @pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
-async def test_rate_limits_while_polling_back_off_and_are_reported(cases: Cases) -> None:
-    """The platform starts answering 429 (Retry-After 12) after the first read: the wait slows to the pace it
-    asks for, and at time up says what it met."""
+async def test_rate_limits_and_outages_while_polling_back_off_and_are_reported(
+    cases: Cases, status: int, retry_after: float | None, most: int
+) -> None:
+    """The platform starts answering 429 (Retry-After 12) or 503 after the first read: the wait slows down (to
+    the pace a 429 asks for), and at time up says what it met instead of failing."""
     follow = follow_of(cases)
     clock = Clock()
     sandbox = Sandbox(provider=cases.provider, now=clock)
-
-    limited: list[bool] = []
-
-    async def then_limited(seconds: float) -> None:
-        if not limited:  # the fault goes in once, after the first poll
-            sandbox.faults.add("GET", follow.route, status=429, retry_after=12)
-            limited.append(True)
-        await clock.sleep(seconds)
-
-    sandbox.runtime.sleep = then_limited
+    after_first_poll(sandbox, clock, follow.route, status, retry_after)
     async with Client(sandbox.server) as client:
         result = await client.call_tool(follow.tool, {**follow.stays, "timeout_s": 40})
     assert not result.is_error, text_of(result)
     data: dict[str, Any] = result.structured_content or {}
-    assert data["ended"] is False and "429" in data["next_step"], data
-    assert data["polls"] <= 5, data["polls"]
+    assert data["ended"] is False and str(status) in data["next_step"], data
+    assert data["polls"] <= most, data["polls"]
+
+
+@pytest.mark.parametrize("cases", FOLLOWED, ids=IDS)
+async def test_a_run_deleted_while_followed_is_an_answer(cases: Cases) -> None:
+    follow = follow_of(cases)
+    clock = Clock()
+    sandbox = Sandbox(provider=cases.provider, now=clock)
+    after_first_poll(sandbox, clock, follow.route, 404, None)
+    async with Client(sandbox.server) as client:
+        result = await client.call_tool(follow.tool, follow.stays)
+    assert not result.is_error, text_of(result)
+    data: dict[str, Any] = result.structured_content or {}
+    assert data["ended"] is True and data["health"] == "deleted" and "deleted while" in data["next_step"], data
 
 
 AFTER = [(c, tool) for c in FOLLOWED for tool in follow_of(c).after]
