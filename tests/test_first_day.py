@@ -37,7 +37,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ('ulr = "http://127.0.0.1:9"', "did you mean url?"),
         ('token_evn = "X"', "did you mean token_env?"),
         ('projectid = "p1"', "did you mean project_id?"),
-        ('colour = "blue"', "a strait account takes token, token_env, url, project_id"),
+        ('colour = "blue"', "a strait account takes token, token_env, url"),
     ],
 )
 def test_an_unknown_key_is_refused_with_the_key_the_file_and_the_closest_one(
