@@ -18,6 +18,7 @@ READ_TOOLS = {
     "lytics_list_jobs",
     "lytics_get_job",
     "lytics_list_workflows",
+    "lytics_list_auths",
     "lytics_get_job_logs",
     "lytics_list_account_job_logs",
     "lytics_list_streams",

@@ -18,6 +18,7 @@ CASES = Cases(
         "lytics_list_jobs": {},
         "lytics_get_job": {"job_id": FACEBOOK_EXPORT_ID},
         "lytics_list_workflows": {},
+        "lytics_list_auths": {},
         "lytics_get_job_logs": {"job_id": FACEBOOK_EXPORT_ID, "page_size": 3},
         "lytics_list_account_job_logs": {},
         "lytics_list_streams": {},

@@ -171,6 +171,21 @@ class WorkflowListResult(ToolResult):
     workflows: list[Workflow]
 
 
+class Auth(BaseModel):
+    """An auth provider (a connected destination or source): a create's ``auth_ids`` name these."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str = ""
+    type: str = ""
+    status: str = ""
+
+
+class AuthListResult(ToolResult):
+    auths: list[Auth]
+
+
 class JobLogsResult(ToolResult):
     job: JobSummary | None
     digest: LogDigest
@@ -240,6 +255,16 @@ def _render_workflows(result: WorkflowListResult) -> str:
     return f"{len(rows)} workflows\n" + table(("workflow", "name", ""), rows)
 
 
+def _shape_auths(call: Call[NoArgs]) -> AuthListResult:
+    items = [Auth.model_validate(a) for a in (call.data or []) if isinstance(a, dict) and "id" in a]
+    return AuthListResult(sandbox=call.sandbox, auths=items)
+
+
+def _render_auths(result: AuthListResult) -> str:
+    rows = [(a.id, a.name, a.type, a.status) for a in result.auths]
+    return f"{len(rows)} auth providers\n" + table(("ID", "name", "type", "status"), rows)
+
+
 def _shape_job_logs(call: Call[JobLogsArgs]) -> JobLogsResult:
     job = Job.model_validate(call.extra["job"]) if isinstance(call.extra.get("job"), dict) else None
     digest = call.log.finish(
@@ -296,14 +321,14 @@ async def check_auth_ids(call: Call[Any]) -> None:
     missing = [a for a in auth_ids or [] if a not in known]
     if missing:
         raise ToolError(
-            f"auth_ids: {', '.join(missing)} is not an auth provider of this account. An auth provider "
-            "must exist first: connect the destination in Lytics, then use its ID."
+            f"auth_ids: {', '.join(missing)} is not an auth provider of this account (lytics_list_auths lists "
+            "them). An auth provider must exist first: connect the destination in Lytics, then use its ID."
         )
     needs = {str(w["id"]) for w in catalogue or [] if isinstance(w, dict) and w.get("requires_auth")}
     if workflow in needs and not auth_ids:
         raise ToolError(
-            f"auth_ids: workflow {workflow} needs an auth provider. An auth provider must exist first: "
-            "connect the destination in Lytics, then pass its ID in auth_ids."
+            f"auth_ids: workflow {workflow} needs an auth provider (lytics_list_auths lists them). One must exist "
+            "first: connect the destination in Lytics, then pass its ID in auth_ids."
         )
 
 
@@ -368,6 +393,18 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
         result_model=WorkflowListResult,
         shape=_shape_workflows,
         render=_render_workflows,
+    ),
+    Operation(
+        name="lytics_list_auths",
+        title="List Lytics auth providers",
+        description="List the account's auth providers (ID, name, type, status): a create's auth_ids.",
+        provider=NAME,
+        kind="read",
+        endpoint=Endpoint("GET", (AUTHS_PATH,)),
+        input_model=NoArgs,
+        result_model=AuthListResult,
+        shape=_shape_auths,
+        render=_render_auths,
     ),
     Operation(
         name="lytics_get_job_logs",
