@@ -59,13 +59,9 @@ JOB_PATH = "/v1/jobs/{job_id}"
 GET_JOB = Endpoint("GET", (JOB_PATH,))
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="unique slug, e.g. nightly-etl")]
-Cron = Annotated[
-    str, Field(max_length=100, description="5-field cron, e.g. '0 12 * * *'; none = manual only"), AfterValidator(cron)
-]
-Zone = Annotated[
-    str, Field(max_length=64, description="IANA zone of the cron, e.g. Europe/Berlin"), AfterValidator(iana)
-]
-Url = Annotated[str, Field(max_length=2000, description="public http(s) URL Strait calls"), AfterValidator(public_url)]
+Cron = Annotated[str, Field(max_length=100, description="5-field cron; none = manual"), AfterValidator(cron)]
+Zone = Annotated[str, Field(max_length=64, description="IANA zone of the cron"), AfterValidator(iana)]
+Url = Annotated[str, Field(max_length=2000, description="URL Strait calls"), AfterValidator(public_url)]
 Name = Annotated[str, Field(min_length=1, max_length=255, description="job name")]
 Tags = Annotated[dict[str, str], Field(max_length=20, description="tags (key -> value)")]
 Payload = Annotated[dict[str, Any] | None, Field(None, description="JSON payload for the run")]
@@ -432,14 +428,14 @@ class Toggle:
 
 TOGGLES = (
     Toggle("pause", "paused", True, False, "Pause a Strait job", "Propose pausing a job: no new runs (cron or "
-           "trigger) until resumed; running ones go on. Unlike disable, one job, with a reason.",
+           "trigger) until resumed; running ones go on.",
            Risk(level="low", note="Reversible: resume it later.")),
     Toggle("resume", "paused", False, False, "Resume a Strait job", "Propose resuming a paused job.",
            Risk(level="low", note="Its cron schedule fires again from now on.")),
     Toggle("enable", "enabled", True, True, "Enable Strait jobs", "Propose enabling jobs (a batch, every job "
            "listed).", Risk(level="high", note="Batch: every listed job is scheduled and triggerable again.")),
     Toggle("disable", "enabled", False, True, "Disable Strait jobs", "Propose disabling jobs (a batch, every job "
-           "listed): no cron runs or triggers until enabled. To hold one job briefly, pause it.",
+           "listed): no cron runs or triggers until enabled.",
            Risk(level="high", note="Batch: every listed job stops being "
            "scheduled or triggerable until enabled; running runs go on.")),
 )  # fmt: skip
