@@ -371,3 +371,57 @@ def test_a_value_across_many_chunks_is_not_decoded_again_at_each() -> None:
         )
     assert len(items) == 2
     assert work.chars <= 4 * len(text), work.chars
+
+
+# --- text logs ---
+
+text_lines = st.lists(
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["2026-11-23T10:00:00Z ", "2026-11-23 10:00:01.5+02:00 ", "", "[x] "]),
+            st.sampled_from(["ERROR ", "[WARN] ", "info: ", "FATAL ", "", "debug "]),
+            st.sampled_from(["Access Denied (403)", "request timed out", "ok", "status 503 from upstream", ""]),
+            st.text(alphabet=st.characters(blacklist_characters="\n\r\x85\u2028\u2029"), max_size=20),
+        ).map("".join),
+        st.just(""),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_lines, st.lists(st.integers(0, 2_000), max_size=6), st.booleans())
+def test_a_text_log_streams_through_the_same_digest(lines: list[str], cuts: list[int], crlf: bool) -> None:
+    """A log sent as text, a line an entry: whatever the chunking, the digest is that of its lines parsed in full."""
+    from jobs_mcp.logstream import text_entry
+
+    body = ("\r\n" if crlf else "\n").join(lines).encode()
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/plain"}, stream=_Body(_split(body, cuts), None))
+
+    async def streamed(digester: Any) -> Any:
+        api = ApiClient(sandbox_account("lytics"), provider("lytics"), transport=httpx.MockTransport(answer))
+        try:
+            return await read_log(api, "/log", at="data", digester=digester)
+        finally:
+            await api.aclose()
+
+    digester = LogDigester(newest=4, page_size=7)
+    if not body.lstrip().startswith((b"{", b"[")):
+        anyio.run(streamed, digester)
+        whole = [text_entry(line) for line in body.decode().replace("\r\n", "\n").split("\n") if line.strip()]
+        assert digester.finish(now=NOW) == digest_logs(whole, now=NOW, newest=4, page_size=7)
+
+
+def test_a_text_line_gives_its_time_level_and_code() -> None:
+    from jobs_mcp.logstream import text_entry
+
+    entry = text_entry("2026-11-23 10:00:00Z [ERROR] S3 PutObject failed: Access Denied")
+    assert entry == {
+        "timestamp": "2026-11-23T10:00:00Z",
+        "level": "error",
+        "code": "ACCESS_DENIED",
+        "message": "S3 PutObject failed: Access Denied",
+    }
+    assert text_entry("plain words")["level"] == ""

@@ -5,6 +5,12 @@ The event loop receives the body and hands it, in chunks of ~256 KB through a sm
 thread where ``jsonitems`` decodes the entries (with the standard library's C decoder) and the digester's loop
 consumes them; the event loop stays free to serve other requests meanwhile. Values are what ``json.loads`` gives.
 
+A log sent as text (any content type without "json": one entry a line, as ``journalctl`` or a worker's stdout
+writes it) streams through the same digest: each line is read as it arrives, its leading timestamp and level
+word taken out (``2026-11-23T10:00:00Z ERROR ...``, ``[WARN] ...``), and its code read out of the message (an
+HTTP status, an access denial, a timeout); a line without them is an entry of level "other". NDJSON is read a
+JSON value a line.
+
 A body that breaks off (connection lost, read timeout, invalid JSON) leaves the digester with what was read and
 a reason: the digest then says it is incomplete instead of passing a part off as the whole. When nothing at all
 could be read, the read fails with an explained error instead.
@@ -12,7 +18,10 @@ could be read, the read fails with an explained error instead.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,7 +30,8 @@ import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from jobs_mcp.errors import ApiError
-from jobs_mcp.jsonitems import BrokenJson, JsonItems
+from jobs_mcp.jsonitems import MAX_VALUE, BrokenJson, JsonItems
+from jobs_mcp.logvocabulary import code_in_message
 from jobs_mcp.operations import Progress, QueryParams
 
 if TYPE_CHECKING:
@@ -85,10 +95,12 @@ async def read_log(
                     await send.send(bytes(pending))
 
     parse = _Parse(_Chunks(receive), at, digester, entry)
-    request = api.stream(path, params=params, accept="application/json")
+    request = api.stream(path, params=params, accept="application/json, application/x-ndjson;q=0.9, text/*;q=0.8")
     # The streams are closed however this ends (an error status raises before the body is read).
     with send, receive:
         async with request as response, anyio.create_task_group() as tg:
+            kind = response.headers.get("content-type", "application/json").lower()
+            parse.lines = "ndjson" if "ndjson" in kind else "text" if "json" not in kind else None
             tg.start_soon(pump, response)
             try:
                 await anyio.to_thread.run_sync(parse.run)
@@ -127,10 +139,21 @@ class _Parse:
         self.rest: Any = None
         self.invalid: str | None = None  # why the body is not a readable document, if it is not
         self.started = False  # some of the log was read, or the whole document was
+        self.lines: str | None = None  # "text" or "ndjson": a log sent a line an entry, not one JSON document
 
     def run(self) -> None:
-        parser = JsonItems(self.chunks.read)
-        items: Iterator[Any] = parser.items(tuple(self.at.split(".")) if self.at else ())
+        read = self.chunks.read
+        if self.lines == "text":  # a JSON document sent as text/plain (some APIs do) is still read as JSON
+            first = read()
+            if first.lstrip()[:1] in (b"{", b"["):
+                self.lines = None
+            read = _again(first, read)
+        parser = JsonItems(read)
+        items: Iterator[Any]
+        if self.lines is not None:
+            items = text_entries(read, ndjson=self.lines == "ndjson")
+        else:
+            items = parser.items(tuple(self.at.split(".")) if self.at else ())
         if self.entry is not None:
             items = map(self.entry, items)
         before = self.digester.entries
@@ -139,4 +162,65 @@ class _Parse:
         except BrokenJson as exc:
             self.invalid = str(exc)
         self.started = self.digester.entries > before or self.invalid is None
-        self.rest = parser.rest
+        self.rest = parser.rest if self.lines is None else None
+
+
+def _again(first: bytes, read: Callable[[], bytes]) -> Callable[[], bytes]:
+    """``read`` with ``first`` (already read) handed out again first."""
+    held = [first]
+
+    def reread() -> bytes:
+        return held.pop() if held else read()
+
+    return reread
+
+
+_TEXT_LINE = re.compile(
+    r"\s*(?P<when>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?\s*"
+    r"(?:\[?(?P<level>trace|debug|info|notice|warn|warning|error|err|fatal|critical|crit)\b\]?:?)?\s*(?P<message>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TEXT_LEVELS = {"err": "error", "fatal": "error", "critical": "error", "crit": "error", "notice": "info"}
+
+
+def text_entry(line: str) -> dict[str, Any]:
+    """One line of a text log in the digest's common form."""
+    found = _TEXT_LINE.match(line)
+    assert found is not None  # (the pattern matches any text)
+    level = (found["level"] or "").lower()
+    message = found["message"]
+    when = found["when"]
+    return {
+        "timestamp": when.replace(" ", "T", 1).replace(",", ".") if when else None,
+        "level": _TEXT_LEVELS.get(level, level),
+        "code": code_in_message(message) or ""
+        if level in ("warn", "warning", "error", "err", "fatal", "critical", "crit")
+        else "",
+        "message": message,
+    }
+
+
+def text_entries(read: Callable[[], bytes], *, ndjson: bool = False) -> Iterator[Any]:
+    """The entries of a log sent a line an entry, read chunk by chunk (a line cut by a chunk's end waits for its
+    rest); blank lines are skipped. NDJSON lines are JSON values; other lines go through ``text_entry``."""
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    while True:
+        chunk = read()
+        pending += utf8.decode(chunk, final=not chunk)
+        *lines, pending = pending.split("\n") if chunk else [*pending.split("\n"), ""]
+        for line in lines:
+            line = line.rstrip("\r")
+            if not line.strip():
+                continue
+            if ndjson:
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    raise BrokenJson("the answer broke off or is not valid JSON (an NDJSON line is not JSON)") from None
+            else:
+                yield text_entry(line)
+        if not chunk:
+            return
+        if len(pending) > MAX_VALUE:
+            raise BrokenJson("the answer is not a readable log (a line longer than 16 MB)")
