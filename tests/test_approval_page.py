@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult, Implementation
 
-from jobs_mcp import registry, tools
+from jobs_mcp import registry, write_tools
 from jobs_mcp.app import build_server
 from jobs_mcp.config import Settings, sandbox_account
 from jobs_mcp.page_html import CSP
@@ -195,7 +195,7 @@ async def test_url_mode_client_gets_the_link_out_of_the_models_sight(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = Env(tmp_path)
-    monkeypatch.setattr(tools, "client_can_elicit", lambda _ctx: False)  # a client declaring URL mode only
+    monkeypatch.setattr(write_tools, "client_can_elicit", lambda _ctx: False)  # a client declaring URL mode only
     urls: list[str] = []
 
     async def person(_context: Any, params: Any) -> ElicitResult:
@@ -478,7 +478,7 @@ async def test_a_client_known_to_misdeclare_url_mode_is_asked_with_the_form(
 ) -> None:
     """A client on the declared list of those that claim URL mode but do not show the link is asked with a form
     question instead (the whole question, however long), never sent a URL it would drop."""
-    monkeypatch.setitem(tools.URL_MODE_MISDECLARED, "drops-urls", "declares url, shows nothing (test entry)")
+    monkeypatch.setitem(write_tools.URL_MODE_MISDECLARED, "drops-urls", "declares url, shows nothing (test entry)")
     env = Env(tmp_path)
     seen: list[Any] = []
 

@@ -18,7 +18,7 @@ from mcp.types import (
 )
 
 from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
-from jobs_mcp.tools import client_can_elicit
+from jobs_mcp.write_tools import client_can_elicit
 from support import Sandbox, text_of
 
 pytestmark = pytest.mark.anyio

@@ -22,8 +22,9 @@ from jobs_mcp.operations import Operation, ToolResult
 from jobs_mcp.principal import current_principal
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sdk import Tool, make_tool
-from jobs_mcp.tools import read_tool, sandbox_mark, tool_result, write_tool
+from jobs_mcp.tools import read_tool, sandbox_mark, tool_result
 from jobs_mcp.waits import WaitResult
+from jobs_mcp.write_tools import write_tool
 
 __all__ = ["build_server", "enabled_operations", "sandbox_mark"]
 
@@ -128,7 +129,7 @@ def gate_tools(runtime: Runtime) -> list[Tool]:
 def operation_tool(op: Operation[Any, Any], runtime: Runtime) -> Tool:
     """The one MCP tool of an operation."""
     make = read_tool if op.kind == "read" else write_tool
-    fn = make(op, runtime)
+    fn = make(op, registry.provider(op.provider), runtime)  # the Provider is carried from here on
     return make_tool(
         fn, name=op.name, title=op.title, description=op.description, annotations=op.annotations, result=op.result_model
     )

@@ -378,7 +378,7 @@ class Gate:
             return outcome
         target = data if isinstance(data, dict) else None
         done = "Done. Tell the person the result."
-        follow = _follow_up(op, data)
+        follow = _follow_up(op, api, data)
         outcome = ActionResult(
             **base, status="executed", target=target, next_step=resent + done + (f" {follow}" if follow else "")
         )

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from jobs_mcp.confirmation import canonical_digest
 from jobs_mcp.operations import Operation, OperationInput, Plan, WriteSpec
-from jobs_mcp.registry import provider
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
@@ -49,10 +48,10 @@ def _version(op: Operation[Any, Any], api: ApiClient, target: dict[str, Any] | N
     return canonical_digest(version(target))[:16]
 
 
-def _follow_up(op: Operation[Any, Any], answer: Any) -> str | None:
+def _follow_up(op: Operation[Any, Any], api: ApiClient, answer: Any) -> str | None:
     """The wait tool that follows what this write started (a trigger's run, a started pipeline), with its id."""
     verb = _spec(op).verb
-    follows = (o.follows for o in provider(op.provider).operations() if o.follows is not None)
+    follows = (o.follows for o in api.provider.operations() if o.follows is not None)
     return next((call for follow in follows if (call := follow(verb, answer))), None)
 
 
