@@ -2,8 +2,11 @@
 
 Each write leaves two rows: an ``intent`` written before the request is sent and an ``outcome`` after. A crash
 in between leaves the intent alone, which ``jobs-mcp audit`` shows as "outcome unknown" rather than silence.
-Rows hold the principal (who approved), the channel (asked through the client, or a confirmation id), the
-account, tool, request (method, URL, body) and result; tokens never reach this module.
+Two more kinds of row stand alone: a ``refusal`` (the gate would not send something: a stored proposal that
+fails its signature, an action the log already has) and a ``decision`` that sent nothing (declined, cancelled,
+or a target that moved). Rows hold the principal (who approved), the channel (asked through the client, the
+approval page or a confirmation id), the account, tool, request (method, URL, body) and result; tokens never
+reach this module. The log lives outside the state store, so it also answers what became of a used id.
 
 Retention: with ``keep_days``, an executed write's two rows go once its intent is older than that (checked when
 the log opens and every ``PRUNE_EVERY`` rows). An intent whose outcome is unknown is never dropped: it is the
@@ -26,11 +29,12 @@ from jobs_mcp.textsafe import scrub
 if TYPE_CHECKING:
     import sqlite3
 
-SCHEMA = """
+PHASES = ("intent", "outcome", "refusal", "decision")
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
-    phase TEXT NOT NULL CHECK (phase IN ('intent', 'outcome')),
+    phase TEXT NOT NULL CHECK (phase IN ({", ".join(f"'{p}'" for p in PHASES)})),
     action TEXT NOT NULL,
     account TEXT NOT NULL,
     tool TEXT NOT NULL,
@@ -50,6 +54,8 @@ DELETE FROM audit WHERE action IN (
     INTERSECT SELECT action FROM audit WHERE phase = 'outcome'
 )
 """
+# Refusals and decisions that sent nothing, older than the cut-off (by then their ids have long expired).
+PRUNE_ALONE = "DELETE FROM audit WHERE phase IN ('refusal', 'decision') AND at < ?"
 # Columns added after the first release; an older file gets them on open.
 ADDED_COLUMNS = {"principal": "TEXT NOT NULL DEFAULT 'local'", "channel": "TEXT NOT NULL DEFAULT 'id'"}
 
@@ -84,6 +90,7 @@ class AuditLog:
             for column, kind in ADDED_COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
+            _widen_phases(self._db)
             self._prune(self._db)
         return self._db
 
@@ -92,7 +99,8 @@ class AuditLog:
         if self.keep_days is None:
             return 0
         cutoff = datetime.fromtimestamp(datetime.now(UTC).timestamp() - self.keep_days * 86400, UTC)
-        return db.execute(PRUNE, (cutoff.isoformat(timespec="milliseconds"),)).rowcount
+        at = cutoff.isoformat(timespec="milliseconds")
+        return db.execute(PRUNE, (at,)).rowcount + db.execute(PRUNE_ALONE, (at,)).rowcount
 
     def _append(
         self, phase: str, action: str, account: str, tool: str, request: Any, result: Any, principal: str, channel: str
@@ -178,16 +186,52 @@ class AuditLog:
     ) -> None:
         self._append("outcome", action, account, tool, request, result, principal, channel)
 
-    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The newest executed writes, newest first, each with its outcome (or None when unknown)."""
+    def refusal(
+        self, action: str, account: str, tool: str, request: Any, reason: str, *, principal: str, channel: str
+    ) -> None:
+        """The gate refused to send something (``reason`` says why); nothing was sent."""
+        result = {"status": "refused", "reason": reason}
+        self._append("refusal", action, account, tool, request, result, principal, channel)
+
+    def decision(
+        self, action: str, account: str, tool: str, request: Any, status: str, *, principal: str, channel: str
+    ) -> None:
+        """A proposal was decided without sending anything: ``status`` is declined, cancelled or stale."""
+        self._append("decision", action, account, tool, request, {"status": status}, principal, channel)
+
+    def history(self, action: str) -> list[dict[str, Any]]:
+        """Every row of one action, oldest first: phase, at, result, principal, channel."""
         with self._lock:
             rows = (
                 self._conn()
                 .execute(
-                    """SELECT i.seq, i.at, i.action, i.account, i.tool, i.request, o.result, o.at,
-                          i.principal, i.channel
-                   FROM audit i LEFT JOIN audit o ON o.action = i.action AND o.phase = 'outcome'
-                   WHERE i.phase = 'intent' ORDER BY i.seq DESC LIMIT ?""",
+                    "SELECT phase, at, result, principal, channel FROM audit WHERE action = ? ORDER BY seq", (action,)
+                )
+                .fetchall()
+            )
+        return [
+            {
+                "phase": phase,
+                "at": at,
+                "result": json.loads(result) if result is not None else None,
+                "principal": principal,
+                "channel": channel,
+            }
+            for phase, at, result, principal, channel in rows
+        ]
+
+    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest records, newest first: each executed write with its outcome (None when unknown), and each
+        refusal or decision that sent nothing, whose ``outcome`` says so (status refused, declined, ...)."""
+        with self._lock:
+            rows = (
+                self._conn()
+                .execute(
+                    """SELECT i.at, i.phase, i.action, i.account, i.tool, i.request, COALESCE(o.result, i.result),
+                          CASE WHEN i.phase = 'intent' THEN o.at ELSE i.at END, i.principal, i.channel
+                   FROM audit i LEFT JOIN audit o
+                     ON i.phase = 'intent' AND o.action = i.action AND o.phase = 'outcome'
+                   WHERE i.phase != 'outcome' ORDER BY i.seq DESC LIMIT ?""",
                     (limit,),
                 )
                 .fetchall()
@@ -195,6 +239,7 @@ class AuditLog:
         return [
             {
                 "at": at,
+                "kind": "write" if phase == "intent" else phase,
                 "action": action,
                 "account": account,
                 "tool": tool,
@@ -204,7 +249,7 @@ class AuditLog:
                 "principal": principal,
                 "channel": channel,
             }
-            for _, at, action, account, tool, request, result, done_at, principal, channel in rows
+            for at, phase, action, account, tool, request, result, done_at, principal, channel in rows
         ]
 
     def close(self) -> None:
@@ -212,3 +257,35 @@ class AuditLog:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _widen_phases(db: sqlite3.Connection) -> None:
+    """An audit file made before a phase existed has a CHECK that refuses it; SQLite cannot alter a CHECK, so the
+    table is rebuilt once with every row, column and sequence number kept (in one transaction: another process
+    opening the file meanwhile waits, then finds it done)."""
+
+    def current() -> str:
+        row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit'").fetchone()
+        return str(row[0])
+
+    if all(f"'{phase}'" in current() for phase in PHASES):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not all(f"'{phase}'" in current() for phase in PHASES):
+            old = [(row[1], row[2]) for row in db.execute("PRAGMA table_info(audit)")]
+            table = SCHEMA.split(";")[0].replace("CREATE TABLE IF NOT EXISTS audit", "CREATE TABLE audit_widened")
+            db.execute(table)
+            have = {row[1] for row in db.execute("PRAGMA table_info(audit_widened)")}
+            for column, kind in old:  # a column this version does not know yet is kept as it is
+                if column not in have:
+                    db.execute(f"ALTER TABLE audit_widened ADD COLUMN {column} {kind}")
+            columns = ", ".join(column for column, _ in old)
+            db.execute(f"INSERT INTO audit_widened ({columns}) SELECT {columns} FROM audit")
+            db.execute("DROP TABLE audit")
+            db.execute("ALTER TABLE audit_widened RENAME TO audit")
+            db.execute("CREATE INDEX IF NOT EXISTS audit_action ON audit (action)")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

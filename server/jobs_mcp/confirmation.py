@@ -3,9 +3,12 @@
 An id reads like ``pause:lytics/acme/4f2a9c0e:7c1d2e3f4a5b.mi3x2k.Qm9vZGxl...`` — what it does, to which
 account and target, then a nonce, the expiry (base-36 epoch seconds) and a signature. The signature covers the
 tool, account, target, nonce and expiry shown in the id *and* what is kept with the pending action: the
-canonical digest of the request, the target's version and the principal who proposed it. Editing any part of
-the id, or of the stored action, breaks it. The pending action lives in a state store (``jobs_mcp.state``)
-keyed by nonce; confirming takes it out atomically, which is what makes an id single use.
+canonical digest of the request, the target's version and the principal who proposed it, so an edited id is
+refused. The pending action lives in a state store (``jobs_mcp.state``) keyed by nonce; confirming takes it out
+atomically, which is what makes an id single use. The id's signature alone does not protect the stored action
+(its request could be edited and the digest recomputed): the gate seals every stored record over all its fields
+and recomputes the digest from the stored request on every read (``jobs_mcp.seal``), and refuses an action the
+audit log already has, so an edit or a deleted spent mark in the store changes nothing that is sent.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ retried. See references/confirmation-gate.md for the contract in prose.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -29,8 +30,10 @@ from jobs_mcp.errors import ApiError
 from jobs_mcp.gate.draft import Draft, _follow_up, _spec, _version
 from jobs_mcp.gate.results import ActionResult, PendingList, PlannedRequest
 from jobs_mcp.operations import Change, Operation, OperationInput
+from jobs_mcp.seal import Refused, Sealer, Tampered
 from jobs_mcp.state import Record, StateStore
 from jobs_mcp.state.memory import MemoryStore
+from jobs_mcp.textsafe import one_line
 
 if TYPE_CHECKING:
     from jobs_mcp.http import ApiClient
@@ -70,6 +73,7 @@ class Gate:
         # Opened on first use: listing tools needs no state store (start-up time), and a store may be a file.
         self._open_state = state or (lambda: (MemoryStore(clock=lambda: self.clock()), Signer()))
         self._state: tuple[StateStore, Signer] | None = None
+        self._sealer: Sealer | None = None
         self.ttl = ttl
         self.sandbox = sandbox
         self.clock = clock
@@ -86,6 +90,13 @@ class Gate:
         self.store  # noqa: B018 (opens the state, which holds the signing key)
         assert self._state is not None
         return self._state[1]
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals what the gate stores and checks it on every read (``jobs_mcp.seal``)."""
+        if self._sealer is None:
+            self._sealer = Sealer(self.signer)
+        return self._sealer
 
     def register(self, op: Operation[Any, Any]) -> None:
         self._ops[op.name] = op
@@ -170,7 +181,7 @@ class Gate:
             principal=d.principal,
         )
         record = self._record(d, str(cid), expires, "id")
-        await self.store.put(cid.nonce, record, expires)
+        await self._put(cid.nonce, record)
         return self._proposal(d.op, d.api, record, d.target)
 
     async def reissue(
@@ -276,7 +287,7 @@ class Gate:
     ) -> tuple[ConfirmationId, Record]:
         """The pending action behind an id, or ConfirmationRefused saying exactly why not."""
         cid = ConfirmationId.parse(confirmation_id)
-        record = await self.store.get(cid.nonce)
+        record = await self._get(cid.nonce, str(cid), principal, "id")
         if record is None:
             if await self.store.was_spent(cid.nonce):
                 raise ConfirmationRefused(
@@ -332,7 +343,7 @@ class Gate:
         args = op.input_model.model_validate(record["args"])
         api = self._client(self._ops[record["tool"]].provider, record["account"])
         target = await self.current_target(op, args, api)
-        if await self.store.take(cid.nonce) is None:
+        if not await self._take(cid.nonce, record, "id"):
             raise ToolError("This confirmation id was already used. Nothing was sent.")
         if _version(op, api, target) != record["version"]:
             return await self.reissue(op, args, api, target, "The target changed since the proposal", principal)
@@ -427,13 +438,13 @@ class Gate:
     async def cancel(self, confirmation_id: str, principal: str = "local") -> ActionResult:
         """Drop a proposal, named by its id or by the handle list_pending_actions shows; nothing is sent."""
         nonce = nonce_of(confirmation_id)
-        record = await self.store.get(nonce) if nonce else None
+        record = await self._get(nonce, confirmation_id, principal, "id") if nonce else None
         if nonce is None or record is None or record.get("principal", "local") != principal:
             raise ToolError(
                 "No pending proposal of yours has that id (already confirmed, cancelled, expired, or never issued). "
                 "list_pending_actions shows what is waiting."
             )
-        await self.store.take(nonce)
+        await self._take(nonce, record, "id")
         api = self._client(self._ops[record["tool"]].provider, record["account"])
         return ActionResult(
             sandbox=api.account.sandbox,
@@ -452,10 +463,10 @@ class Gate:
         proposal = await self.issue(d)
         nonce = ConfirmationId.parse(str(proposal.confirmation_id)).nonce
         secret = secrets.token_urlsafe(24)
-        record = await self.store.get(nonce)
+        record = await self._get(nonce, nonce, d.principal, "page")
         assert record is not None
         record |= {"page_secret": _secret_hash(secret), "channel": "id+page" if with_id else "page"}
-        await self.store.put(nonce, record, record["expires"])
+        await self._put(nonce, record)
         if not with_id:
             proposal.confirmation_id = None
             proposal.next_step = ""
@@ -463,7 +474,7 @@ class Gate:
 
     async def page_record(self, nonce: str, secret: str) -> Record:
         """The pending proposal behind a page link, or ConfirmationRefused saying why not (nothing is sent)."""
-        record = await self.store.get(nonce)
+        record = await self._get(nonce, nonce, None, "page")
         if record is None:
             if await self.store.was_spent(nonce):
                 raise ConfirmationRefused("This proposal was already decided (approved, declined or cancelled).")
@@ -495,7 +506,7 @@ class Gate:
         args = op.input_model.model_validate(record["args"])
         api = self._client(op.provider, record["account"])
         target = await self.current_target(op, args, api)
-        if await self.store.take(nonce) is None:
+        if not await self._take(nonce, record, "page"):
             raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
         if _version(op, api, target) != record["version"]:
             stale = self.page_view(record)
@@ -506,7 +517,7 @@ class Gate:
 
     async def decline_on_page(self, nonce: str, secret: str) -> ActionResult:
         record = await self.page_record(nonce, secret)
-        if await self.store.take(nonce) is None:
+        if not await self._take(nonce, record, "page"):
             raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
         declined = self.page_view(record)
         declined.status, declined.next_step = "declined", "Declined; nothing was sent."
@@ -514,7 +525,7 @@ class Gate:
 
     async def pending(self, principal: str = "local") -> PendingList:
         actions = []
-        for record in sorted(await self.store.all(principal), key=lambda r: r["expires"]):
+        for record in sorted(await self._all(principal), key=lambda r: r["expires"]):
             op = self._ops.get(record["tool"])
             if op is None:
                 continue
@@ -525,6 +536,67 @@ class Gate:
             listed.next_step = "Waiting for the person. cancel_action(confirmation_id=<this handle>) drops it."
             actions.append(listed)
         return PendingList(sandbox=self.sandbox, actions=actions)
+
+    # --- the state store, sealed (every record signed when stored, checked when read) -----------------------
+
+    async def _put(self, nonce: str, record: Record) -> None:
+        await self.store.put(nonce, self.sealer.seal("proposal", nonce, record), record["expires"])
+
+    async def _get(self, nonce: str, action: str, principal: str | None, channel: str) -> Record | None:
+        """The pending record under ``nonce`` with its seal checked; None when there is none. One that fails is
+        refused (``Tampered``) and the refusal audited, under the ``action`` the caller named."""
+        stored = await self.store.get(nonce)
+        return None if stored is None else self._opened(nonce, stored, action, principal=principal, channel=channel)
+
+    async def _take(self, nonce: str, record: Record, channel: str) -> bool:
+        """Take the pending record (single use): True when this call took it, what it took is sealed too, and the
+        audit log has never seen the action decided. That last check is outside the store: a spent mark deleted
+        and the genuine record put back is still refused (``Refused``), and the refusal audited."""
+        stored = await self.store.take(nonce)
+        if stored is None:
+            return False
+        who = {"principal": str(record.get("principal", "local")), "channel": channel}
+        self._opened(nonce, stored, record["id"], **who)
+        if decided := [row for row in self.audit.history(record["id"]) if row["phase"] in ("intent", "decision")]:
+            reason = (
+                f"This proposal was already decided at {decided[0]['at']} (the audit log has it), so it is not sent "
+                "again: approvals are single use. Nothing was sent."
+            )
+            self.audit.refusal(record["id"], record["account"], record["tool"], {}, reason, **who)
+            raise Refused(reason)
+        return True
+
+    async def _all(self, principal: str) -> list[Record]:
+        """The caller's pending records whose seals hold (one that fails is left out, and the refusal audited)."""
+        records: dict[str, Record] = {}  # by id: a genuine record copied under another nonce is still one proposal
+        for stored in await self.store.all(principal):
+            action = str(stored.get("id", ""))
+            with contextlib.suppress(Tampered):
+                opened = self._opened(nonce_of(action) or "-", stored, action, principal=principal, channel="list")
+                records.setdefault(action, opened)
+        return list(records.values())
+
+    def _opened(self, nonce: str, stored: Record, action: str, *, principal: str | None, channel: str) -> Record:
+        try:
+            return self.sealer.check("proposal", nonce, stored)
+        except Tampered as exc:
+            request = stored.get("request")
+            shown = {
+                "method": one_line(request.get("method"), 10) if isinstance(request, dict) else "",
+                "url": one_line(request.get("path"), 200) if isinstance(request, dict) else "",
+                "stored": stored,
+            }
+            self.audit.refusal(
+                one_line(action, 200),
+                one_line(stored.get("account", "?"), 40),
+                one_line(stored.get("tool", "?"), 60),
+                shown,
+                "stored record fails its signature check (changed or forged in the state store)",
+                principal=one_line(principal or stored.get("principal", "?"), 80),
+                channel=channel,
+            )
+            log.warning("refused a pending record that fails its signature check (nonce %s)", one_line(nonce, 40))
+            raise exc from None
 
 
 async def _send(api: ApiClient, request: dict[str, Any]) -> Any:
