@@ -200,15 +200,22 @@ class AuditLog:
         self._append("decision", action, account, tool, request, {"status": status}, principal, channel)
 
     def history(self, action: str) -> list[dict[str, Any]]:
-        """Every row of one action, oldest first: phase, at, result, principal, channel."""
-        with self._lock:
-            rows = (
-                self._conn()
-                .execute(
-                    "SELECT phase, at, result, principal, channel FROM audit WHERE action = ? ORDER BY seq", (action,)
+        """Every row of one action, oldest first: phase, at, result, principal, channel. Read before a write is
+        sent, so a log that cannot be used raises ``AuditUnavailable`` saying nothing was sent."""
+        import sqlite3
+
+        try:
+            with self._lock:
+                rows = (
+                    self._conn()
+                    .execute(
+                        "SELECT phase, at, result, principal, channel FROM audit WHERE action = ? ORDER BY seq",
+                        (action,),
+                    )
+                    .fetchall()
                 )
-                .fetchall()
-            )
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(self._unwritable("intent", None, exc)) from None
         return [
             {
                 "phase": phase,
