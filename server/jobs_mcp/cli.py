@@ -252,8 +252,8 @@ def _serve_parser(sub: argparse._SubParsersAction[Parser], common: list[Parser])
         type=AT_LEAST_ONE,
         default=2000,
         metavar="N",
-        help="open HTTP sessions at most (default 2000, about 46 KiB each: ~90 MiB); one more is answered 503 "
-        "until an idle one closes",
+        help="open HTTP sessions at most (default 2000, 30-46 KiB each as measured: at most ~90 MiB); one more "
+        "is answered 503 until an idle one closes",
     )
     _server_options(serve)
 

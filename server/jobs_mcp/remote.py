@@ -54,7 +54,7 @@ RATE_WINDOW = 60.0
 SESSION_IDLE_TIMEOUT = 600.0
 """Seconds an HTTP session may stay silent before it is closed: as long as a proposal stays confirmable."""
 MAX_SESSIONS = 2000
-"""Open HTTP sessions at most (measured ~46 KiB each: ~90 MiB at the cap); one more is answered 503."""
+"""Open HTTP sessions at most (30-46 KiB each, bench/soak.py: at most ~90 MiB); one more is answered 503."""
 PRINCIPAL = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SHA256 = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
 MIN_TOKEN = 16
