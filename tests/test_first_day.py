@@ -177,7 +177,7 @@ def test_sessions_are_capped_and_closed_when_idle(tmp_path: Path) -> None:
 
 
 def test_serve_help_documents_the_session_limits() -> None:
-    shown = run("serve", "--help").stdout
+    shown = " ".join(run("serve", "--help").stdout.split())  # as read, whatever the help's line breaks
     assert "--session-idle-timeout" in shown and "--max-sessions" in shown and "KiB each" in shown
 
 
