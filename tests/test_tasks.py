@@ -49,6 +49,7 @@ async def test_a_task_made_on_one_replica_is_answered_by_the_other(
     redis_server: RedisServer,  # noqa: F811
     sandbox_http: str,
 ) -> None:
+    needs_module("fastmcp_tasks", "pip install -e '.[dev]'")  # skipped without it (failed under CI)
     from fastmcp_tasks import ToolTask, call_tool_task
 
     with replicas(tmp_path, redis_server.url, sandbox_http) as (a, b):
@@ -82,6 +83,7 @@ async def test_cancelling_a_task_stops_following_on_the_replica_that_follows(
     redis_server: RedisServer,  # noqa: F811
     sandbox_http: str,
 ) -> None:
+    needs_module("fastmcp_tasks", "pip install -e '.[dev]'")  # skipped without it (failed under CI)
     from fastmcp_tasks import ToolTask, call_tool_task
 
     with replicas(tmp_path, redis_server.url, sandbox_http) as (a, b):
