@@ -6,8 +6,9 @@ the target, and only when nothing moved sends exactly the proposed request, with
 after. A target that changed gets a fresh proposal instead; a create whose answer was lost is checked, never
 retried. See references/confirmation-gate.md for the contract in prose.
 
-Rooms: ``core`` (the Gate: propose, confirm, execute, the approval page's decisions), ``draft`` (a write
-worked out before sending) and ``results`` (what the gate answers, and its text).
+Rooms: ``core`` (the Gate: propose, confirm, execute, the approval page's decisions), ``records`` (its settings
+and its sealed pending records), ``draft`` (a write worked out before sending) and ``results`` (what the gate
+answers, and its text).
 """
 
 from jobs_mcp.gate.core import Gate
