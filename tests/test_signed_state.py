@@ -270,3 +270,70 @@ def test_an_audit_log_from_before_refusals_takes_them_and_keeps_its_rows(tmp_pat
     log.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT max(seq) FROM audit").fetchone()[0] == 4  # numbering goes on where it was
+
+
+# --- a used id tells what happened to it ---------------------------------------------------------------------
+
+
+async def confirm(client: Client, cid: str) -> str:
+    result = await client.call_tool("confirm_action", {"confirmation_id": cid})
+    assert result.is_error
+    return text_of(result)
+
+
+async def test_a_used_id_says_what_happened_and_when(env: Env) -> None:
+    async with Client(env.server) as client, httpx.AsyncClient() as http:
+        sent = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        on_page = await propose(client, "lytics_update_job", {"job_id": FACEBOOK_EXPORT_ID, "description": "p"})
+        declined = await propose(client, "lytics_update_job", {"job_id": FACEBOOK_EXPORT_ID, "description": "d"})
+        cancelled = await propose(client, "lytics_update_job", {"job_id": FACEBOOK_EXPORT_ID, "description": "c"})
+        proposals = {"sent": sent, "on_page": on_page, "declined": declined, "cancelled": cancelled}
+        ids = {name: r.structured_content["confirmation_id"] for name, r in proposals.items()}
+        assert not (await client.call_tool("confirm_action", {"confirmation_id": ids["sent"]})).is_error
+        page_url, _, secret = link(on_page)
+        assert (await http.post(page_url, data={"s": secret, "decision": "approve"})).status_code == 200
+        page_url, _, secret = link(declined)
+        assert (await http.post(page_url, data={"s": secret, "decision": "decline"})).status_code == 200
+        assert not (await client.call_tool("cancel_action", {"confirmation_id": ids["cancelled"]})).is_error
+        assert env.writes() == 2
+        said = {name: await confirm(client, cid) for name, cid in ids.items()}
+    assert "approved with confirm_action, sent at" in said["sent"] and "it was executed" in said["sent"]
+    assert "approved on the approval page, sent at" in said["on_page"] and "lytics_get_job" in said["on_page"]
+    assert "declined this proposal on the approval page at" in said["declined"]
+    assert "cancelled at" in said["cancelled"]
+    for name in ("sent", "on_page"):  # what ran is never offered again
+        assert "Do not propose it again" in said[name] and "Propose the action again" not in said[name]
+    assert env.writes() == 2
+
+
+@pytest.mark.parametrize("backend", [pytest.param("redis", marks=pytest.mark.slow)])
+async def test_after_redis_lost_its_data_an_id_that_ran_says_so(
+    backend: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    env = Env(tmp_path, backend, redis_server.url)
+    async with Client(env.server) as client:
+        sent = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        cid = sent.structured_content["confirmation_id"]
+        assert not (await client.call_tool("confirm_action", {"confirmation_id": cid})).is_error
+        with redis.Redis.from_url(redis_server.url) as r:
+            r.flushall()
+        said = await confirm(client, cid)
+        assert "already used" in said and "it was executed" in said and "Do not propose it again" in said
+        never_sent = await propose(client, "lytics_update_job", {"job_id": FACEBOOK_EXPORT_ID, "description": "x"})
+        with redis.Redis.from_url(redis_server.url) as r:
+            r.flushall()
+        lost = await confirm(client, never_sent.structured_content["confirmation_id"])
+        assert "may already have run" in lost and "check before proposing it again" in lost
+    await env.store.aclose()
+    assert env.writes() == 1
+
+
+async def test_an_expired_id_says_when(env: Env) -> None:
+    async with Client(env.server) as client:
+        proposal = await propose(client, "lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        gate = env.runtime.gate
+        real = gate.clock
+        gate.clock = lambda: real() + gate.ttl + 1
+        said = await confirm(client, proposal.structured_content["confirmation_id"])
+    assert "expired unused at" in said and "nothing was sent" in said
+    assert env.writes() == 0

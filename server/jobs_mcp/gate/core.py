@@ -52,6 +52,13 @@ UNKNOWN_ID = (
 )
 
 
+EXPIRED = (
+    "This confirmation id expired unused at {at}; nothing was sent with it. Propose the action again if it is still "
+    "wanted."
+)
+_CHANNEL_WORDS = {"asked": "when the person was asked", "page": "on the approval page", "id": "with confirm_action"}
+
+
 class Gate(SealedRecords):
     """Proposes, confirms and executes writes; its pending records are kept by ``SealedRecords``."""
 
@@ -246,13 +253,16 @@ class Gate(SealedRecords):
         cid = ConfirmationId.parse(confirmation_id)
         record = await self._get(cid.nonce, str(cid), principal, "id")
         if record is None:
+            if used := self._what_became_of(cid, principal):  # the audit log outlives the store (a Redis flush)
+                raise ConfirmationRefused(used)
             if await self.store.was_spent(cid.nonce):
                 raise ConfirmationRefused(
-                    "This confirmation id was already used or cancelled; ids are single use. "
-                    "Propose the action again if it is still wanted."
+                    "This confirmation id was already used (ids are single use), but this server's audit log has no "
+                    "record of it being sent: it may have been decided on another replica. Nothing was sent by this "
+                    f"call. Check the target with {self._show(cid.provider)} before proposing the action again."
                 )
             if cid.expires < self.clock():
-                raise ConfirmationRefused("This confirmation id has expired. Propose the action again.")
+                raise ConfirmationRefused(EXPIRED.format(at=_iso(cid.expires)))
             raise ConfirmationRefused(UNKNOWN_ID)
         if record.get("principal", "local") != principal:
             # Said like an unknown id: another user's proposals are not even confirmed to exist.
@@ -266,7 +276,7 @@ class Gate(SealedRecords):
                 "Nothing was sent. Use the id exactly as the proposal gave it."
             )
         if cid.expires < self.clock():
-            raise ConfirmationRefused("This confirmation id has expired. Propose the action again.")
+            raise ConfirmationRefused(EXPIRED.format(at=_iso(cid.expires)))
         if account is not None and account != record["account"]:
             raise ConfirmationRefused(
                 f"This confirmation id is for account {record['account']!r}, not {account!r}. Nothing was sent."
@@ -303,8 +313,53 @@ class Gate(SealedRecords):
         if not await self._take(cid.nonce, record, "id"):
             raise ToolError("This confirmation id was already used. Nothing was sent.")
         if _version(op, api, target) != record["version"]:
+            self._decided(api, record, "stale", "id")
             return await self.reissue(op, args, api, target, "The target changed since the proposal", principal)
         return await self.execute(op, api, record)
+
+    def _what_became_of(self, cid: ConfirmationId, principal: str) -> str | None:
+        """What the audit log says happened to an id of ``principal``'s (sent, declined, cancelled, stale), with when
+        and what to call next; None when it has nothing. Never "propose again" for what may have run."""
+        rows = [r for r in self.audit.history(str(cid)) if r["principal"] == principal and r["phase"] != "refusal"]
+        if not rows:
+            return None
+        show = self._show(cid.provider)
+        sent = next((r for r in rows if r["phase"] == "intent"), None)
+        if sent is not None:
+            how = _CHANNEL_WORDS.get(sent["channel"], sent["channel"])
+            outcome = next((r["result"] for r in rows if r["phase"] == "outcome"), None)
+            status = outcome.get("status", "unknown") if isinstance(outcome, dict) else "unknown"
+            what = {
+                "executed": f"it was executed. Its state now: {show}. Do not propose it again.",
+                "failed": f"the platform refused it, so nothing changed. Read why with {show} before proposing again.",
+            }.get(status, f"its outcome is unknown: it may have landed. Check with {show} before proposing it again.")
+            return f"This confirmation id was already used: approved {how}, sent at {sent['at']}; {what}"
+        decided = rows[-1]
+        status = decided["result"].get("status") if isinstance(decided["result"], dict) else None
+        at = decided["at"]
+        if status == "declined":
+            return (
+                f"The person declined this proposal {_CHANNEL_WORDS.get(decided['channel'], '')} at {at}; nothing was "
+                "sent. Propose it again only if they now ask for it."
+            )
+        if status == "cancelled":
+            return f"This proposal was cancelled at {at} (cancel_action); nothing was sent with this id."
+        return (
+            f"This confirmation id was used at {at}, but the target had changed, so nothing was sent and a fresh "
+            f"proposal was made then (list_pending_actions shows it while it waits; {show} shows the target)."
+        )
+
+    def _show(self, provider_name: str) -> str:
+        """The read tool that shows a target of this platform as it is now."""
+        from jobs_mcp.registry import PROVIDERS, provider
+
+        return (provider(provider_name).show if provider_name in PROVIDERS else "") or "the platform's get tool"
+
+    def _decided(self, api: ApiClient, record: Record, status: str, channel: str) -> None:
+        """Audit a decision that sent nothing (declined, cancelled, stale): what became of the id stays known."""
+        shown = self._planned(api, record["request"]).model_dump(mode="json")
+        who = {"principal": record.get("principal", "local"), "channel": channel}
+        self.audit.decision(record["id"], record["account"], record["tool"], shown, status, **who)
 
     async def execute(self, op: Operation[Any, Any], api: ApiClient, record: Record) -> ActionResult:
         """Send the recorded request once, with an audit record before and after."""
@@ -403,6 +458,7 @@ class Gate(SealedRecords):
             )
         await self._take(nonce, record, "id")
         api = self._client(self._ops[record["tool"]].provider, record["account"])
+        self._decided(api, record, "cancelled", "id")
         return ActionResult(
             sandbox=api.account.sandbox,
             platform=api.platform,
@@ -466,6 +522,7 @@ class Gate(SealedRecords):
         if not await self._take(nonce, record, "page"):
             raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
         if _version(op, api, target) != record["version"]:
+            self._decided(api, record, "stale", "page")
             stale = self.page_view(record)
             stale.status, stale.target = "stale", target
             stale.next_step = "The target changed since the proposal, so nothing was sent. Ask the assistant again."
@@ -476,6 +533,7 @@ class Gate(SealedRecords):
         record = await self.page_record(nonce, secret)
         if not await self._take(nonce, record, "page"):
             raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
+        self._decided(self._client(self._ops[record["tool"]].provider, record["account"]), record, "declined", "page")
         declined = self.page_view(record)
         declined.status, declined.next_step = "declined", "Declined; nothing was sent."
         return declined
