@@ -285,9 +285,10 @@ def _other_parsers(sub: argparse._SubParsersAction[Parser], common: list[Parser]
     audit = sub.add_parser(
         "audit",
         parents=common,
-        help="print the most recent executed writes from the audit log",
+        help="print the most recent executed writes (and refusals and declines) from the audit log",
         description="Print recent audit records: every executed write with its account, tool, request and outcome "
-        '("outcome unknown" when the server stopped between sending and hearing back).',
+        '("outcome unknown" when the server stopped between sending and hearing back), and each decision that sent '
+        "nothing (declined, cancelled, stale) or refusal (a tampered record, a replay).",
     )
     audit.add_argument("--limit", type=AT_LEAST_ONE, default=20, help="how many records (default 20)")
     audit.add_argument("--audit-db", metavar="PATH", help=AUDIT_HELP)
