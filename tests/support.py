@@ -256,3 +256,17 @@ def sandbox_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("sandbox-http") / "sandbox.log"
     with http_process([str(BIN), "sandbox", "--port", str(port), "--token", CANARY], url + "/_sandbox/hits", log):
         yield url
+
+
+PASSPHRASE = "correct horse battery staple"  # the approver passphrase the tests enroll
+
+
+def enroll_passphrase(path: Path, person: str = "local", passphrase: str = PASSPHRASE) -> None:
+    """Enroll an approver with a passphrase in the approvers file at ``path`` (as `jobs-mcp approver passphrase`
+    would; that command itself is tested through a terminal in test_person_proof)."""
+    from jobs_mcp.approvers import ApproverFile
+
+    file = ApproverFile(path)
+    approver = file.get(person)
+    approver.set_passphrase(passphrase)
+    file.update(person, approver)

@@ -209,8 +209,8 @@ async def test_the_stdio_approval_page_listens_on_the_port_asked_for() -> None:
     settings = sandbox.settings.model_copy(update={"approval_port": port})
     runtime = Runtime(settings, policy=FAST, sandbox_apps={"lytics": sandbox.app})
     async with Client(build_server(settings, runtime)) as client:
-        proposal = await client.call_tool("lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
-    assert f"http://127.0.0.1:{port}/approve/" in text_of(proposal)
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    assert f"http://localhost:{port}/approve/" in text_of(proposal)
 
 
 @pytest.mark.anyio
@@ -219,5 +219,5 @@ async def test_approval_links_use_the_public_url_behind_a_proxy() -> None:
     settings = sandbox.settings.model_copy(update={"public_url": "https://mcp.example.com"})
     runtime = Runtime(settings, policy=FAST, sandbox_apps={"lytics": sandbox.app})
     async with Client(build_server(settings, runtime)) as client:
-        proposal = await client.call_tool("lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+        proposal = await client.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
     assert "https://mcp.example.com/approve/" in text_of(proposal)

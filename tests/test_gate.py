@@ -11,7 +11,7 @@ from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
 
 from jobs_mcp.providers.lytics.simulator import ACTIVE_AUTH_ID, FACEBOOK_EXPORT_ID, HEALTHY_EXPORT_ID
-from support import CANARY, Sandbox, text_of
+from support import CANARY, Sandbox, enroll_passphrase, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -126,7 +126,8 @@ async def test_changed_target_gets_a_fresh_proposal(client: Client, sandbox: San
 
 async def test_high_risk_is_never_proposed_with_an_id_by_default(client: Client, sandbox: Sandbox) -> None:
     """The model can call confirm_action itself, so a permanent action needs the person's own yes: asked in the
-    client, or on the approval page (a link for the person), never a confirmation id."""
+    client, or on the approval page (with their passkey or passphrase), never a confirmation id."""
+    enroll_passphrase(sandbox.dir / "approvers.json")
     linked = await client.call_tool("lytics_kill_job", {"job_id": FACEBOOK_EXPORT_ID})
     assert not linked.is_error and linked.structured_content["confirmation_id"] is None  # type: ignore[index]
     assert "/approve/" in linked.structured_content["approval_url"] and writes(sandbox) == 0  # type: ignore[index]

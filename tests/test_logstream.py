@@ -381,7 +381,10 @@ text_lines = st.lists(
             st.sampled_from(["2026-11-23T10:00:00Z ", "2026-11-23 10:00:01.5+02:00 ", "", "[x] "]),
             st.sampled_from(["ERROR ", "[WARN] ", "info: ", "FATAL ", "", "debug "]),
             st.sampled_from(["Access Denied (403)", "request timed out", "ok", "status 503 from upstream", ""]),
-            st.text(alphabet=st.characters(blacklist_characters="\n\r\x85\u2028\u2029"), max_size=20),
+            st.text(
+                alphabet=st.characters(blacklist_characters="\n\r\x85\u2028\u2029", blacklist_categories=("Cs",)),
+                max_size=20,
+            ),
         ).map("".join),
         st.just(""),
     ),

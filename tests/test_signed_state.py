@@ -30,7 +30,7 @@ from jobs_mcp.providers.lytics.simulator import FACEBOOK_EXPORT_ID, HEALTHY_EXPO
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sandbox import FaultInjector
 from jobs_mcp.state.memory import MemoryStore
-from support import FAST, text_of
+from support import FAST, enroll_passphrase, text_of
 from test_state_store import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -57,6 +57,7 @@ class Env:
         self.kind = state
         self.redis_url = redis_url
         self.tmp_path = tmp_path
+        enroll_passphrase(tmp_path / "approvers.json")  # a person who can approve the kill on the page
 
     @property
     def store(self) -> Any:

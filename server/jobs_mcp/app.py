@@ -171,7 +171,9 @@ def build_server(settings: Settings, runtime: Runtime | None = None, **transport
         # Approval channel 2 on the server's own origin (over --http; behind the same host checks as the rest).
         # Behind auth (a token verifier), the page needs the person signed in as the proposal's principal.
         verifier = transport.get("token_verifier")
-        server.custom_route(PAGE_PATH, methods=["GET", "POST"])(page_handler(runtime.gate, verifier))
+        server.custom_route(PAGE_PATH, methods=["GET", "POST"])(
+            page_handler(runtime.gate, verifier, runtime.pages.public_url)
+        )
         if verifier is not None:
             server.custom_route(SIGN_IN_PATH, methods=["POST"])(sign_in_handler(runtime.gate, verifier))
 

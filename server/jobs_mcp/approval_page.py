@@ -33,9 +33,12 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from jobs_mcp.approvers import person_of
 from jobs_mcp.confirmation import ConfirmationRefused
 from jobs_mcp.errors import ApiError
-from jobs_mcp.page_html import HEADERS, message_page, outcome_page, proposal_page, sign_in_page
+from jobs_mcp.page_html import HEADERS, ProofAsk, message_page, outcome_page, proposal_page, sign_in_page
+from jobs_mcp.passkeys import Origin
+from jobs_mcp.person_proof import ProofRefused, enroll_hint
 
 if TYPE_CHECKING:
     import uvicorn
@@ -50,7 +53,7 @@ log = logging.getLogger(__name__)
 PageMode = Literal["auto", "off"]
 PATH = "/approve/{nonce}"
 SIGN_IN_PATH = "/approve/{nonce}/sign-in"
-MAX_FORM = 4096  # bytes of a POSTed form: a decision, the secret and a short code (or an access token)
+MAX_FORM = 16384  # bytes of a POSTed form: a decision, the secret and a passkey's answer or a passphrase
 COOKIE = "jobs_mcp_page"
 COOKIE_PATH = "/approve"
 SESSION_SECONDS = 8 * 3600
@@ -66,12 +69,15 @@ def _refused(exc: ConfirmationRefused) -> Response:
     text = str(exc)
     status = 409 if "already decided" in text else 403 if "not valid" in text else 404
     title = {409: "Already decided", 403: "Link not valid", 404: "Not available"}[status]
-    if "did not match" in text:
-        status, title = 400, "Wrong code"
     return _html(message_page(title, text), status)
 
 
-async def _form(request: Request) -> dict[str, str]:
+def _origin(request: Request) -> Origin:
+    """The page's origin as the browser sees it (the Host header is checked by the server's host rules)."""
+    return Origin(f"{request.url.scheme}://{request.headers.get('host', '')}")
+
+
+async def read_form(request: Request) -> dict[str, str]:
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -118,10 +124,19 @@ def _cross_site(request: Request) -> bool:
     return origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
 
 
-def page_handler(gate: Gate, verifier: TokenVerifier | None = None) -> Callable[[Request], Awaitable[Response]]:
+def page_handler(
+    gate: Gate, verifier: TokenVerifier | None = None, public_url: str | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint for ``PATH`` (GET shows, POST decides). With ``verifier`` (the server's access
     tokens), only the proposal's principal, signed in, may see and decide it."""
     sessions = Sessions(gate)
+
+    def where(request: Request) -> Origin:
+        """The origin the person's browser is on: the public URL behind a proxy, else this request's own."""
+        if public_url:
+            parts = urlsplit(public_url)
+            return Origin(f"{parts.scheme}://{parts.netloc}")
+        return _origin(request)
 
     def signed_in(request: Request) -> str | None:
         return sessions.principal(request.cookies.get(COOKIE))
@@ -145,31 +160,47 @@ def page_handler(gate: Gate, verifier: TokenVerifier | None = None) -> Callable[
             except ConfirmationRefused as exc:
                 return _refused(exc)
             if verifier is not None:
-                who = signed_in(request)
-                if who is None:
+                viewer = signed_in(request)
+                if viewer is None:
                     return sign_in(nonce, secret)
-                if who != record.get("principal"):
-                    return sign_in(nonce, secret, not_theirs(who), 403)
-            typed = gate.record_challenge(record) if _typed(gate, record["tool"]) else None
-            return _html(proposal_page(gate.page_view(record), f"/approve/{nonce}", secret, typed))
+                if viewer != record.get("principal"):
+                    return sign_in(nonce, secret, not_theirs(viewer), 403)
+            proof = None
+            if gate.record_needs_proof(record):
+                approver = gate.people.approver(record.get("principal", ""))
+                proof = ProofAsk(
+                    passkey_options=gate.people.page_options(gate.signer, record, where(request)),
+                    passphrase=approver.passphrase is not None,
+                    enroll_hint=enroll_hint(person_of(record.get("principal", ""))),
+                )
+            return _html(proposal_page(gate.page_view(record), f"/approve/{nonce}", secret, proof))
         if verifier is not None and _cross_site(request):
             return _html(message_page("Nothing was sent", "This form was not sent from this page."), 403)
-        form = await _form(request)
+        form = await read_form(request)
         secret = form.get("s") or request.query_params.get("s", "")
+        who: str | None = None
         try:
+            record = await gate.page_record(nonce, secret)
             if verifier is not None:
                 who = signed_in(request)
-                record = await gate.page_record(nonce, secret)
                 if who is None:
                     return sign_in(nonce, secret, "Sign in first. Nothing was sent.", 403)
                 if who != record.get("principal"):
                     return sign_in(nonce, secret, not_theirs(who), 403)
             if form.get("decision") == "approve":
-                result = await gate.approve_on_page(nonce, secret, form.get("code", ""))
+                proven = None
+                if gate.record_needs_proof(record):
+                    assertion, passphrase = form.get("assertion", ""), form.get("passphrase", "")
+                    browser = where(request)
+                    proven = await gate.people.verify(gate.signer, gate.store, record, browser, assertion, passphrase)
+                result = await gate.approve_on_page(nonce, secret, proven, signed_in=who)
             elif form.get("decision") == "decline":
                 result = await gate.decline_on_page(nonce, secret)
             else:
                 return _html(message_page("Nothing was sent", "Choose Approve or Decline on the page."), 400)
+        except ProofRefused as exc:
+            gate.proof_refused(record, str(exc))
+            return _html(message_page("Not approved", str(exc)), 403)
         except ConfirmationRefused as exc:
             return _refused(exc)
         except ApiError as exc:  # reading the target failed before anything was sent
@@ -188,7 +219,7 @@ def sign_in_handler(gate: Gate, verifier: TokenVerifier) -> Callable[[Request], 
         nonce = request.path_params["nonce"]
         if _cross_site(request):
             return _html(message_page("Not signed in", "This form was not sent from this page."), 403)
-        form = await _form(request)
+        form = await read_form(request)
         secret = request.query_params.get("s") or form.get("s", "")
         try:
             await gate.page_record(nonce, secret)  # a valid link first: no token checks without one
@@ -221,12 +252,18 @@ def sign_in_handler(gate: Gate, verifier: TokenVerifier) -> Callable[[Request], 
     return page_sign_in
 
 
-def _typed(gate: Gate, tool: str) -> bool:
-    write = gate._ops[tool].write
-    return write is not None and write.typed_confirmation
+def _named(origin: str) -> str:
+    """A loopback origin by name (``localhost``): browsers allow passkeys on a host name, never on an IP address."""
+    scheme, rest = origin.split("://", 1)
+    host, sep, port = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
+    if not sep or not port.isdigit():
+        host, sep, port = rest, "", ""
+    if host in ("127.0.0.1", "[::1]"):
+        return f"{scheme}://localhost{sep}{port}"
+    return origin
 
 
-def _quiet_server(app: ASGIApp) -> uvicorn.Server:
+def quiet_server(app: ASGIApp) -> uvicorn.Server:
     """uvicorn's server without its signal handlers (the MCP server owns Ctrl-C) and without its log setup
     (stdout is the protocol over stdio)."""
     import uvicorn
@@ -273,7 +310,7 @@ class ApprovalPages:
         if self.public_url:
             return self.public_url
         if origin:
-            return origin.rstrip("/")
+            return _named(origin.rstrip("/"))
         if self._local is not None:
             return self._local
         if self._group is None:
@@ -303,7 +340,7 @@ class ApprovalPages:
             routes=[Route(PATH, page_handler(self.gate), methods=["GET", "POST"])],
             middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])],
         )
-        server = _quiet_server(app)
+        server = quiet_server(app)
 
         async def serve() -> None:
             try:
@@ -322,6 +359,6 @@ class ApprovalPages:
             server.should_exit = True
             return None
         self._server = server
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://localhost:{port}"  # a host name, not an IP: passkeys work only on a named host
         log.info("approval page served on %s (loopback only)", url)
         return url

@@ -57,7 +57,11 @@ DELETE FROM audit WHERE action IN (
 # Refusals and decisions that sent nothing, older than the cut-off (by then their ids have long expired).
 PRUNE_ALONE = "DELETE FROM audit WHERE phase IN ('refusal', 'decision') AND at < ?"
 # Columns added after the first release; an older file gets them on open.
-ADDED_COLUMNS = {"principal": "TEXT NOT NULL DEFAULT 'local'", "channel": "TEXT NOT NULL DEFAULT 'id'"}
+ADDED_COLUMNS = {
+    "principal": "TEXT NOT NULL DEFAULT 'local'",
+    "channel": "TEXT NOT NULL DEFAULT 'id'",
+    "proof": "TEXT NOT NULL DEFAULT ''",  # how the person was proven: elicitation, passkey:…, passphrase, …
+}
 
 
 class AuditUnavailable(ToolError):
@@ -103,7 +107,16 @@ class AuditLog:
         return db.execute(PRUNE, (at,)).rowcount + db.execute(PRUNE_ALONE, (at,)).rowcount
 
     def _append(
-        self, phase: str, action: str, account: str, tool: str, request: Any, result: Any, principal: str, channel: str
+        self,
+        phase: str,
+        action: str,
+        account: str,
+        tool: str,
+        request: Any,
+        result: Any,
+        principal: str,
+        channel: str,
+        proof: str = "",
     ) -> None:
         row = (
             datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -115,6 +128,7 @@ class AuditLog:
             None if result is None else scrub(json.dumps(result, sort_keys=True, default=str)),
             principal,
             channel,
+            proof,
         )
         import sqlite3
 
@@ -122,8 +136,8 @@ class AuditLog:
             with self._lock:
                 db = self._conn()
                 db.execute(
-                    "INSERT INTO audit (at, phase, action, account, tool, request, result, principal, channel) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO audit (at, phase, action, account, tool, request, result, principal, channel, proof) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
                 self._appended += 1
@@ -169,9 +183,17 @@ class AuditLog:
             ) from None
 
     def intent(
-        self, action: str, account: str, tool: str, request: Any, *, principal: str = "local", channel: str = "id"
+        self,
+        action: str,
+        account: str,
+        tool: str,
+        request: Any,
+        *,
+        principal: str = "local",
+        channel: str = "id",
+        proof: str = "",
     ) -> None:
-        self._append("intent", action, account, tool, request, None, principal, channel)
+        self._append("intent", action, account, tool, request, None, principal, channel, proof)
 
     def outcome(
         self,
@@ -183,8 +205,9 @@ class AuditLog:
         *,
         principal: str = "local",
         channel: str = "id",
+        proof: str = "",
     ) -> None:
-        self._append("outcome", action, account, tool, request, result, principal, channel)
+        self._append("outcome", action, account, tool, request, result, principal, channel, proof)
 
     def refusal(
         self, action: str, account: str, tool: str, request: Any, reason: str, *, principal: str, channel: str
@@ -235,7 +258,7 @@ class AuditLog:
                 self._conn()
                 .execute(
                     """SELECT i.at, i.phase, i.action, i.account, i.tool, i.request, COALESCE(o.result, i.result),
-                          CASE WHEN i.phase = 'intent' THEN o.at ELSE i.at END, i.principal, i.channel
+                          CASE WHEN i.phase = 'intent' THEN o.at ELSE i.at END, i.principal, i.channel, i.proof
                    FROM audit i LEFT JOIN audit o
                      ON i.phase = 'intent' AND o.action = i.action AND o.phase = 'outcome'
                    WHERE i.phase != 'outcome' ORDER BY i.seq DESC LIMIT ?""",
@@ -255,8 +278,9 @@ class AuditLog:
                 "outcome_at": done_at,
                 "principal": principal,
                 "channel": channel,
+                "proof": proof,
             }
-            for at, phase, action, account, tool, request, result, done_at, principal, channel in rows
+            for at, phase, action, account, tool, request, result, done_at, principal, channel, proof in rows
         ]
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
-from jobs_mcp import __version__, registry
+from jobs_mcp import __version__, approver_cli, registry
 from jobs_mcp.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ environment:
   JOBS_MCP_STATE        where pending proposals live (same as --state)
   JOBS_MCP_GATE_KEY     signing key for confirmation ids (default: generated once, kept 0600 beside the state;
                         required with --state redis://, the same on every replica)
-  JOBS_MCP_AUTH_TOKENS  bearer tokens file for --http (same as --auth-tokens)"""
+  JOBS_MCP_AUTH_TOKENS  bearer tokens file for --http (same as --auth-tokens)
+  JOBS_MCP_PERSON_PROOF lowest risk whose approval on the page needs a passkey or passphrase (--person-proof)
+  JOBS_MCP_APPROVERS    the approvers file `jobs-mcp approver` writes (same as --approvers)"""
 PROVIDERS_HELP = (
     f"platforms to serve: a comma-separated list of {PLATFORMS}, or all (default: those with credentials; "
     "with none anywhere, lytics). A platform without credentials runs on its sandbox"
@@ -159,6 +161,17 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the server's address as people reach it, e.g. https://mcp.example.com behind a proxy: approval "
         "links use it, and its host is allowed like --allowed-host",
+    )
+    p.add_argument(
+        "--person-proof",
+        choices=["low", "medium", "high"],
+        help="the lowest risk whose approval on the page needs the person's passkey or approver passphrase "
+        "(default high; an account's person_proof may lower it; env JOBS_MCP_PERSON_PROOF)",
+    )
+    p.add_argument(
+        "--approvers",
+        metavar="PATH",
+        help="the approvers file that `jobs-mcp approver` writes (default: approvers.json beside the audit log)",
     )
     p.add_argument(
         "--confirm-ttl",
@@ -331,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     common: list[Parser] = [_log_level_option(argparse.SUPPRESS)]
     _serve_parser(sub, common)
     _other_parsers(sub, common)
+    approver_cli.add_parser(sub, common)
     return parser
 
 
@@ -432,6 +446,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         audit_keep_days=getattr(args, "audit_keep_days", None),
         state=getattr(args, "state", None),
         sandbox_db=getattr(args, "sandbox_db", None),
+        person_proof=getattr(args, "person_proof", None),
+        approvers=getattr(args, "approvers", None),
     )
     _check_files(settings)
     return settings
@@ -588,8 +604,9 @@ def _audit(args: argparse.Namespace) -> None:
         outcome = record["outcome"]
         status = outcome.get("status", "?") if isinstance(outcome, dict) else "outcome unknown"
         request = record["request"]
+        proven = record.get("proof") or record.get("channel", "")
         print(
-            f"{record['at']}  {record['account']:<12} {record['tool']:<22} {status:<10} "
+            f"{record['at']}  {record['account']:<12} {record['tool']:<22} {status:<10} {proven:<20} "
             f"{request.get('method', '')} {request.get('url', '')}"
         )
 
@@ -638,6 +655,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "demo": _demo,
     "sandbox": _sandbox,
     "audit": _audit,
+    "approver": approver_cli.run,
 }
 
 

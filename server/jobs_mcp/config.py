@@ -27,8 +27,9 @@ SANDBOX_TOKEN = "sandbox-token"
 DEFAULT_PROVIDER = "lytics"
 
 ConfirmMode = Literal["auto", "elicit", "token"]
+ProofTier = Literal["low", "medium", "high"]
 
-ACCOUNT_KEYS = ("token", "token_env", "url", "read_only")
+ACCOUNT_KEYS = ("token", "token_env", "url", "read_only", "person_proof")
 """What an account's table in the accounts file may hold, besides its provider's extras."""
 MIN_GATE_KEY = 32
 """JOBS_MCP_GATE_KEY: at least this many characters (``openssl rand -hex 32`` gives 64)."""
@@ -51,6 +52,7 @@ class Account(BaseModel):
     sandbox: bool = False
     token_from: str = Field(default="", description="where a person sets this token (a variable, or a file's table)")
     read_only: bool = Field(default=False, description="writes to this account are off (read_only = true in its table)")
+    person_proof: ProofTier | None = None  # this account's proof tier, when stricter than the server's
 
     @field_validator("url")
     @classmethod
@@ -89,6 +91,10 @@ class Settings(BaseModel):
         default=None, description="gate state store: a SQLite path (default: beside the audit log), memory, redis://"
     )
     sandbox_db: str | None = None
+    person_proof: ProofTier = Field(
+        default="high", description="the lowest risk whose approval on the page needs a passkey or passphrase"
+    )
+    approvers: str | None = Field(default=None, description="the approvers file (default: beside the audit log)")
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -160,6 +166,7 @@ def _account(
             extras=extras,
             token_from=token_from,
             read_only=read_only,
+            person_proof=values.get("person_proof"),
         )
     except ValidationError as exc:
         problems = "; ".join(
@@ -274,6 +281,8 @@ def load_settings(
     audit_keep_days: float | None = None,
     state: str | None = None,
     sandbox_db: str | None = None,
+    person_proof: ProofTier | None = None,
+    approvers: str | None = None,
 ) -> Settings:
     """Resolve settings from flags (keyword arguments) over environment variables."""
     env = os.environ if env is None else env
@@ -309,6 +318,8 @@ def load_settings(
             audit_keep_days=audit_keep_days,
             state=state or env.get("JOBS_MCP_STATE"),
             sandbox_db=sandbox_db,
+            person_proof=person_proof or env.get("JOBS_MCP_PERSON_PROOF") or "high",
+            approvers=approvers or env.get("JOBS_MCP_APPROVERS"),
         )
     except ValidationError as exc:
         raise ConfigError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None

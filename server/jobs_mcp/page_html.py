@@ -1,4 +1,5 @@
-"""The approval page's HTML: plain markup from the server, one stylesheet pinned by its hash, no script at all.
+"""The approval page's HTML: plain markup from the server, one stylesheet and one static script (the passkey
+ceremony, ``passkeys.SCRIPT``), each pinned by its hash in the Content-Security-Policy.
 
 Everything that came from a platform or the model (names, values, URLs, error text) is HTML-escaped here, and
 made visible first where it could hide characters (``textsafe.one_line``); JSON is shown with ``ensure_ascii``
@@ -10,10 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from jobs_mcp.gate import ActionResult
+from jobs_mcp.passkeys import SCRIPT, SCRIPT_HASH
 from jobs_mcp.textsafe import one_line
 
 CSS = """
@@ -45,9 +48,14 @@ cursor:pointer}
 .outcome{padding:12px 14px;border-radius:6px;font-weight:600}
 .ok{background:#eef7ee;border:1px solid #9ccc9c}.bad{background:#fdecec;border:1px solid #e08a8a}
 .neutral{background:#f0f2f5;border:1px solid #dde1e7}
+.proof{margin-top:22px;padding:14px 16px;border:1px solid #dde1e7;border-radius:8px;background:#fafbfc}
+.proof form{margin-top:10px}.proof p{margin:4px 0}
 """
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
-CSP = f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+CSP = (
+    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; script-src 'sha256-{SCRIPT_HASH}'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "Cache-Control": "no-store",
@@ -78,12 +86,13 @@ def _json(value: Any) -> str:
     return f"<pre>{escape(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True, default=str))}</pre>"
 
 
-def _document(title: str, body: str) -> str:
+def _document(title: str, body: str, script: bool = False) -> str:
+    code = f"<script>{SCRIPT}</script>" if script else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
-        f"<style>{CSS}</style></head><body><main>{body}</main></body></html>"
+        f"<style>{CSS}</style></head><body><main>{body}</main>{code}</body></html>"
     )
 
 
@@ -118,26 +127,84 @@ def _details(result: ActionResult) -> str:
     return "".join(parts)
 
 
-def proposal_page(result: ActionResult, action: str, secret: str, code: str | None) -> str:
-    """The whole proposal with Approve and Decline (a plain form POST); ``code`` for a permanent action."""
-    where = f"{escape(result.platform or '')} · expires {escape(result.expires_at or '')}"
-    ask = ""
-    if code is not None:
-        ask = (
-            f'<p>This is permanent. To approve, type this code: <span class="code">{escape(code)}</span></p>'
-            '<label>Code <input type="text" name="code" autocomplete="off" spellcheck="false" maxlength="16"></label>'
+@dataclass(frozen=True)
+class ProofAsk:
+    """What the page asks of the person before Approve sends anything (an action at or above the proof tier)."""
+
+    passkey_options: str | None  # JSON for navigator.credentials.get, when they have a passkey for this host
+    passphrase: bool  # they have an approver passphrase
+    enroll_hint: str  # what to run when they have neither
+
+
+def _hidden(secret: str, decision: str) -> str:
+    return (
+        f'<input type="hidden" name="s" value="{escape(secret)}">'
+        f'<input type="hidden" name="decision" value="{escape(decision)}">'
+    )
+
+
+def _proof_forms(action: str, secret: str, ask: ProofAsk) -> str:
+    """Approve with a passkey and/or the approver passphrase; nothing else approves."""
+    parts = ['<div class="proof"><p><strong>This needs proof that you, a person, approve it.</strong></p>']
+    if ask.passkey_options:
+        parts.append(
+            f'<form method="post" action="{escape(action)}">{_hidden(secret, "approve")}'
+            '<input type="hidden" name="assertion" value="">'
+            f'<button class="approve" type="button" data-passkey data-get="{escape(ask.passkey_options)}">'
+            'Approve with passkey</button><span id="passkey-status" class="meta"></span></form>'
         )
-    form = (
-        f'<form method="post" action="{escape(action)}">'
-        f'<input type="hidden" name="s" value="{escape(secret)}">{ask}'
-        '<button class="approve" type="submit" name="decision" value="approve">Approve and send</button>'
-        '<button class="decline" type="submit" name="decision" value="decline">Decline</button></form>'
+    if ask.passphrase:
+        parts.append(
+            f'<form method="post" action="{escape(action)}">{_hidden(secret, "approve")}'
+            '<label>Approver passphrase <input type="password" name="passphrase" autocomplete="off" required '
+            'maxlength="1024"></label><button class="approve" type="submit">Approve with passphrase</button></form>'
+        )
+    if not ask.passkey_options and not ask.passphrase:
+        parts.append(f"<p>No way to prove it is set up for you on this page. {_text(ask.enroll_hint, 500)}</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def proposal_page(result: ActionResult, action: str, secret: str, proof: ProofAsk | None) -> str:
+    """The whole proposal with Approve and Decline (plain form POSTs); with ``proof``, Approve needs the person's
+    passkey or approver passphrase."""
+    where = f"{escape(result.platform or '')} · expires {escape(result.expires_at or '')}"
+    if proof is None:
+        approve = (
+            f'<form method="post" action="{escape(action)}">{_hidden(secret, "approve")}'
+            '<button class="approve" type="submit">Approve and send</button></form>'
+        )
+    else:
+        approve = _proof_forms(action, secret, proof)
+    decline = (
+        f'<form method="post" action="{escape(action)}">{_hidden(secret, "decline")}'
+        '<button class="decline" type="submit">Decline</button></form>'
     )
     body = (
         f'<p class="meta">jobs-mcp · approval needed · {where}</p><h1>{_text(result.summary, 500)}</h1>'
-        f"{_details(result)}{form}"
+        f"{_details(result)}{approve}{decline}"
     )
-    return _document("Approve: " + one_line(result.summary, 80), body)
+    return _document("Approve: " + one_line(result.summary, 80), body, script=proof is not None)
+
+
+def enroll_page(action: str, person: str, get: str | None, create: str, what: str) -> str:
+    """The loopback page of ``jobs-mcp approver``: make a passkey (after proving with an existing one when ``get``)
+    or, with an empty ``create``, only prove with an existing one."""
+    steps = "First your existing passkey, then the new one. " if get and create else ""
+    data = "".join(f' data-{name}="{escape(value)}"' for name, value in (("get", get), ("create", create)) if value)
+    form = (
+        f'<form method="post" action="{escape(action)}">'
+        '<input type="hidden" name="assertion" value=""><input type="hidden" name="attestation" value="">'
+        f'<button class="approve" type="button" data-passkey{data}>{escape(what)}</button>'
+        '<span id="passkey-status" class="meta"></span></form>'
+    )
+    body = (
+        f'<p class="meta">jobs-mcp · approver {escape(person)}</p><h1>{escape(what)}</h1>'
+        f"<p>{steps}Your device will ask you to verify yourself (fingerprint, face or device PIN). Passkeys made "
+        "here approve permanent actions on this machine's approval page.</p>"
+        f"{form}"
+    )
+    return _document(what, body, script=True)
 
 
 def outcome_page(result: ActionResult) -> str:

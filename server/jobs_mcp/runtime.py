@@ -19,12 +19,14 @@ import anyio.abc
 from mcp.server.mcpserver.exceptions import ToolError
 
 from jobs_mcp.approval_page import ApprovalPages
+from jobs_mcp.approvers import FILE_NAME, ApproverFile
 from jobs_mcp.audit import AuditLog
 from jobs_mcp.config import Account, ConfigError, Settings
 from jobs_mcp.confirmation import Signer
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate import Gate
 from jobs_mcp.operations import Call, Endpoint, Operation, OperationInput, Progress, ToolResult
+from jobs_mcp.person_proof import PersonCheck
 from jobs_mcp.registry import provider
 from jobs_mcp.state import KeyFileError, StateStore, StateUnavailable, load_or_create_key, open_store
 
@@ -55,6 +57,7 @@ class Runtime:
         self._sandbox_apps = dict(sandbox_apps or {})
         self._clients: dict[tuple[str, str], ApiClient] = {}
         audit = AuditLog(settings.audit_db, keep_days=settings.audit_keep_days)
+        approvers = ApproverFile(settings.approvers or audit.path.parent / FILE_NAME)
         self.gate = Gate(
             client=self.client,
             audit=audit,
@@ -62,6 +65,8 @@ class Runtime:
             ttl=settings.confirm_ttl,
             sandbox=settings.sandbox,
         )
+        self.gate.person = PersonCheck(approvers, settings.person_proof)
+        self.gate.ids_need_no_proof = settings.allow_high_risk_ids
         self.pages = ApprovalPages(
             self.gate, settings.approval_page, port=settings.approval_port, public_url=settings.public_url
         )  # approval channel 2

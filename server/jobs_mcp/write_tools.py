@@ -22,9 +22,11 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field, StrictBool
 from starlette.requests import Request
 
+from jobs_mcp.approvers import person_of
 from jobs_mcp.confirmation import canonical_digest
 from jobs_mcp.gate import ActionResult, Draft, render_action
 from jobs_mcp.operations import Operation, Provider
+from jobs_mcp.person_proof import enroll_hint
 from jobs_mcp.principal import current_principal, lasts_beyond_the_request
 from jobs_mcp.runtime import Runtime
 from jobs_mcp.sdk import AskToOpen, asks_in_rounds, opened
@@ -85,10 +87,16 @@ def client_can_elicit(ctx: Context) -> bool:
 
 
 HIGH_RISK_NEEDS_A_PERSON = (
-    "Nothing was proposed: {summary} is high-risk (permanent, or many items at once), so it needs the person's own "
-    "yes through their client, and this client cannot ask them (it does not support elicitation). Do it in a client "
-    "that can ask (e.g. Claude Code or the MCP Inspector), or have the server's operator allow confirmation ids for "
-    "high-risk actions (--allow-high-risk-ids), knowing the model could then confirm them itself."
+    "Nothing was proposed: {summary} needs the person's own yes (high-risk: permanent or many items at once; or an "
+    "account that asks for it on every such write), and here it can be given neither through this client (it does "
+    "not support elicitation) nor on the approval page. Do it in a client that can ask (e.g. Claude Code or the "
+    "MCP Inspector), or have the server's operator allow confirmation ids for it (--allow-high-risk-ids), knowing "
+    "the model could then confirm it itself."
+)
+NEEDS_AN_APPROVER = (
+    "Nothing was proposed: {summary} needs the person's own yes, proven with a passkey or an approver passphrase on "
+    "the approval page, and no approver is enrolled yet. {hint} Then ask again. (A client that can ask the person "
+    "through elicitation, e.g. Claude Code, needs no enrollment.)"
 )
 
 NO_LASTING_PRINCIPAL = (
@@ -98,7 +106,7 @@ NO_LASTING_PRINCIPAL = (
 )
 
 
-async def channel(ctx: Context, runtime: Runtime, drafted: Draft, *, high_risk: bool, typed: bool) -> Any:
+async def channel(ctx: Context, runtime: Runtime, drafted: Draft, *, typed: bool) -> Any:
     """How the person approves this draft: a question through their client (``Elicit``), the approval page
     (``UsePage``) or a confirmation id (``UseTokenHandshake``); refused when no channel its risk allows is open."""
     settings = runtime.settings
@@ -108,19 +116,25 @@ async def channel(ctx: Context, runtime: Runtime, drafted: Draft, *, high_risk: 
             "This server is set to confirm writes by asking the person (--confirm elicit), but this client "
             "cannot ask. Nothing was sent. Restart the server with --confirm auto to use confirmation ids."
         )
+    gate = runtime.gate
     ids = lasts_beyond_the_request()  # an id is of use only to a caller that is the same principal next time
+    needs_proof = gate.needs_proof(drafted.op, drafted.api) and not settings.allow_high_risk_ids
+    enrolled = not needs_proof or gate.people.enrolled(drafted.principal)  # the page could take the person's yes
     if settings.confirm == "auto" and not can_ask and runtime.pages.enabled:
+        if not enrolled:
+            hint = enroll_hint(person_of(drafted.principal))
+            raise ToolError(NEEDS_AN_APPROVER.format(summary=drafted.plan.summary, hint=hint))
         url_mode = client_has_url_elicitation(ctx)
-        with_id = ids and not url_mode and (not high_risk or settings.allow_high_risk_ids)
-        return UsePage(with_id=with_id, url_mode=url_mode)
+        return UsePage(with_id=ids and not url_mode and not needs_proof, url_mode=url_mode)
     if settings.confirm == "token" or not can_ask:
-        if high_risk and not settings.allow_high_risk_ids:
+        if needs_proof:
             raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
         if not ids:
             raise ToolError(NO_LASTING_PRINCIPAL)
         return UseTokenHandshake()
     ask = render_action(runtime.gate.preview(drafted), whole=True)  # the person approves what they read: nothing cut
-    if len(ask) > QUESTION_FITS and client_has_url_elicitation(ctx) and await runtime.pages.base_url(_origin(ctx)):
+    too_long = len(ask) > QUESTION_FITS and client_has_url_elicitation(ctx) and enrolled
+    if too_long and await runtime.pages.base_url(_origin(ctx)):
         return UsePage(with_id=False, url_mode=True)  # too long to read in a question: the page shows it whole
     if typed:  # the code is in the question only: the model never sees it, so it cannot type it for them
         ask += f"\nThis cannot be undone. To confirm, type this code: {runtime.gate.challenge(drafted)}"
@@ -131,7 +145,6 @@ def write_tool(op: Operation[Any, Any], declared: Provider, runtime: Runtime) ->
     assert op.write is not None
     gate = runtime.gate
     typed = op.write.typed_confirmation
-    high_risk = op.write.risk.level == "high"
     params = argument_parameters(op, runtime.accounts(op.provider))
     platform = declared.title
     check_tool = declared.show or "list_pending_actions"
@@ -154,7 +167,7 @@ def write_tool(op: Operation[Any, Any], declared: Provider, runtime: Runtime) ->
     _with_signature(draft, f"{op.name}_draft", params, Draft)
 
     async def approval(ctx: Context, drafted: Annotated[Draft, Resolve(draft)]) -> Any:
-        return await channel(ctx, runtime, drafted, high_risk=high_risk, typed=typed)
+        return await channel(ctx, runtime, drafted, typed=typed)
 
     # Real objects, not the strings of postponed annotations: `draft` is local, so it cannot be looked up later.
     approval.__annotations__ = {"ctx": Context, "drafted": Annotated[Draft, Resolve(draft)], "return": Any}
@@ -192,7 +205,7 @@ def write_tool(op: Operation[Any, Any], declared: Provider, runtime: Runtime) ->
             return await asked_to_open(drafted, gate.preview(drafted), nonce, answered[1])
         base = await runtime.pages.base_url(_origin(ctx))
         if base is None:  # the page cannot be served here: as before the page existed
-            if high_risk and not runtime.settings.allow_high_risk_ids:
+            if gate.needs_proof(op, drafted.api) and not runtime.settings.allow_high_risk_ids:
                 raise ToolError(HIGH_RISK_NEEDS_A_PERSON.format(summary=drafted.plan.summary))
             if not lasts_beyond_the_request():
                 raise ToolError(NO_LASTING_PRINCIPAL)

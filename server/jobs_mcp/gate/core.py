@@ -25,9 +25,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, canonical_digest, nonce_of
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate.draft import Draft, _follow_up, _spec, _version
-from jobs_mcp.gate.records import SealedRecords
+from jobs_mcp.gate.proof import ProofRules
 from jobs_mcp.gate.results import ActionResult, PendingList, PlannedRequest
 from jobs_mcp.operations import Change, Operation, OperationInput
+from jobs_mcp.person_proof import Proven
 from jobs_mcp.state import Record
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ EXPIRED = (
 _CHANNEL_WORDS = {"asked": "when the person was asked", "page": "on the approval page", "id": "with confirm_action"}
 
 
-class Gate(SealedRecords):
-    """Proposes, confirms and executes writes; its pending records are kept by ``SealedRecords``."""
+class Gate(ProofRules):
+    """Proposes, confirms and executes writes; its pending records are kept by ``SealedRecords``, and which
+    approvals need a person's proof is ``ProofRules``'."""
 
     def register(self, op: Operation[Any, Any]) -> None:
         self._ops[op.name] = op
@@ -189,10 +191,6 @@ class Gate(SealedRecords):
         """The code a person types back to approve a permanent action: shown only in the question put to them."""
         return self.signer.code(canonical_digest([d.op.name, d.api.account.name, d.request]))
 
-    def record_challenge(self, record: Record) -> str:
-        """``challenge`` for a stored proposal (the approval page shows it; the same code as asking would)."""
-        return self.signer.code(canonical_digest([record["tool"], record["account"], record["request"]]))
-
     async def run_approved(self, d: Draft) -> ActionResult:
         """The person said yes to this draft directly: send it, unless the target moved while they decided. Then
         nothing is sent and no confirmation id is issued either: this person is asked, so the tool asks again."""
@@ -301,6 +299,12 @@ class Gate(SealedRecords):
         record["channel"] = "id"  # a proposal with both an id and a page link, confirmed here by its id
         op = self._ops[record["tool"]]
         spec = _spec(op)
+        api = self._client(op.provider, record["account"])
+        if self.needs_proof(op, api) and not self.ids_need_no_proof:  # an id proves no person: never enough here
+            raise ToolError(
+                "This action needs the person's own approval (asked in their client, or on the approval page with "
+                "their passkey or passphrase); a confirmation id cannot approve it. Nothing was sent."
+            )
         if spec.typed_confirmation and (typed_job_id or "").strip().lower() != record["target_id"].lower():
             raise ToolError(
                 "This action is permanent, so confirm_action needs typed_job_id: the job's full ID, typed back by "
@@ -308,7 +312,6 @@ class Gate(SealedRecords):
                 "is still pending."
             )
         args = op.input_model.model_validate(record["args"])
-        api = self._client(self._ops[record["tool"]].provider, record["account"])
         target = await self.current_target(op, args, api)
         if not await self._take(cid.nonce, record, "id"):
             raise ToolError("This confirmation id was already used. Nothing was sent.")
@@ -366,7 +369,9 @@ class Gate(SealedRecords):
         refuse_read_only(api)  # made read-only since it was proposed: still nothing is sent
         request = record["request"]
         shown = self._planned(api, request).model_dump(mode="json")
-        who = {"principal": record.get("principal", "local"), "channel": record.get("channel", "id")}
+        channel = record.get("channel", "id")
+        proof = record.get("proof") or {"asked": "elicitation", "id": "confirmation id"}.get(channel, channel)
+        who = {"principal": record.get("principal", "local"), "channel": channel, "proof": proof}
         self.audit.intent(record["id"], record["account"], record["tool"], shown, **who)
         base = {
             "sandbox": api.account.sandbox,
@@ -509,15 +514,20 @@ class Gate(SealedRecords):
         shown.confirmation_id, shown.next_step = None, ""
         return shown
 
-    async def approve_on_page(self, nonce: str, secret: str, code: str = "") -> ActionResult:
+    async def approve_on_page(
+        self, nonce: str, secret: str, proven: Proven | None = None, signed_in: str | None = None
+    ) -> ActionResult:
         """The person approved on the page: the same path as ``confirm`` (stale check, single-use take, audit with
-        channel "page"). A wrong code leaves the proposal pending; a moved target sends nothing."""
+        channel "page" and how the person was proven). An action at the proof tier needs ``proven`` (the page
+        checked a passkey or the approver passphrase); without it nothing is sent and the proposal stays open."""
         record = await self.page_record(nonce, secret)
         op = self._ops[record["tool"]]
-        if _spec(op).typed_confirmation and code.strip().upper() != self.record_challenge(record):
-            raise ConfirmationRefused("The typed code did not match. Nothing was sent; the proposal is still open.")
-        args = op.input_model.model_validate(record["args"])
         api = self._client(op.provider, record["account"])
+        if proven is None and self.needs_proof(op, api):
+            raise ConfirmationRefused(
+                "This action needs your passkey or approver passphrase. Nothing was sent; it is still open."
+            )
+        args = op.input_model.model_validate(record["args"])
         target = await self.current_target(op, args, api)
         if not await self._take(nonce, record, "page"):
             raise ConfirmationRefused("This proposal was already decided. Nothing was sent.")
@@ -527,7 +537,8 @@ class Gate(SealedRecords):
             stale.status, stale.target = "stale", target
             stale.next_step = "The target changed since the proposal, so nothing was sent. Ask the assistant again."
             return stale
-        return await self.execute(op, api, record | {"channel": "page"})
+        proof = proven.how if proven else f"signed in as {signed_in}" if signed_in else "page link"
+        return await self.execute(op, api, record | {"channel": "page", "proof": proof})
 
     async def decline_on_page(self, nonce: str, secret: str) -> ActionResult:
         record = await self.page_record(nonce, secret)
