@@ -195,7 +195,7 @@ def write_tool(op: Operation[Any, Any], declared: Provider, runtime: Runtime) ->
         if action == "accept":
             result.next_step = f"Asked the person to approve on the approval page (opened by their client). {after()}"
             return result
-        await gate.store.take(nonce)  # they would not open it: nothing can approve it any more
+        await gate.decline_unopened(nonce, drafted.principal)  # they would not open it: nothing can approve it now
         return gate.declined(drafted)
 
     async def on_page(ctx: Context, drafted: Draft, how: UsePage) -> ActionResult:

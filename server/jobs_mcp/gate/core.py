@@ -25,6 +25,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from jobs_mcp.confirmation import ConfirmationId, ConfirmationRefused, canonical_digest, nonce_of
 from jobs_mcp.errors import ApiError
 from jobs_mcp.gate.draft import Draft, _follow_up, _spec, _version
+from jobs_mcp.gate.messages import _CHANNEL_WORDS, EXPIRED, UNKNOWN_ID
 from jobs_mcp.gate.proof import ProofRules
 from jobs_mcp.gate.results import ActionResult, PendingList, PlannedRequest
 from jobs_mcp.operations import Change, Operation, OperationInput
@@ -42,22 +43,6 @@ LOOKUPS, LOOKUP_PAUSE = 3, 0.5  # looking for a write whose answer was lost: how
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
-UNKNOWN_ID = (
-    "Unknown confirmation id: nothing was sent by this call, and this server has no pending proposal of yours under "
-    "it. Either it belongs to another MCP session or user (over HTTP without --auth-tokens each session is its own "
-    "user: confirm it in the session that proposed it, or on its approval page; with --auth-tokens proposals follow "
-    "the person), or the state store lost it (--state memory restarted, or Redis lost its data), in which case the "
-    "action may already have run: read the target and check before proposing it again."
-)
-
-
-EXPIRED = (
-    "This confirmation id expired unused at {at}; nothing was sent with it. Propose the action again if it is still "
-    "wanted."
-)
-_CHANNEL_WORDS = {"asked": "when the person was asked", "page": "on the approval page", "id": "with confirm_action"}
 
 
 class Gate(ProofRules):
@@ -548,6 +533,14 @@ class Gate(ProofRules):
         declined = self.page_view(record)
         declined.status, declined.next_step = "declined", "Declined; nothing was sent."
         return declined
+
+    async def decline_unopened(self, nonce: str, principal: str) -> None:
+        """The person would not open the page their client offered: the proposal is declined (audited)."""
+        record = await self._get(nonce, "?", principal, "page")
+        if record is not None and await self._take(nonce, record, "page"):
+            self._decided(
+                self._client(self._ops[record["tool"]].provider, record["account"]), record, "declined", "page"
+            )
 
     async def pending(self, principal: str = "local") -> PendingList:
         actions = []
