@@ -347,7 +347,8 @@ async def test_a_url_round_over_http_on_the_2026_protocol(tmp_path: Path, flags:
     with served(tmp_path, *flags) as base:
         async with mcp_client(base, elicitation_callback=person) as client:
             result = await client.call_tool("lytics_create_job", args)
-        assert [p.mode for p in seen] == ["url"] and seen[0].url.startswith(f"{base}/approve/"), seen
+        page = base.replace("127.0.0.1", "localhost")  # linked by name: passkeys need a host name
+        assert [p.mode for p in seen] == ["url"] and seen[0].url.startswith(f"{page}/approve/"), seen
         parts = urlsplit(seen[0].url)
         secret = parse_qs(parts.query)["s"][0]
         model_reads = text_of(result) + json.dumps(result.structured_content)
