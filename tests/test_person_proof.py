@@ -276,3 +276,25 @@ async def test_passkey_enroll_approve_and_decline_in_a_real_browser(tmp_path: Pa
             assert executed[0]["proof"] == "passkey:laptop"
         finally:
             await browser.close()
+
+
+async def test_a_passkey_of_another_host_is_neither_offered_nor_accepted() -> None:
+    """A passkey enrolled for another server's host (its relying party id) cannot approve here, even with an
+    answer that names it; the page offers only the passphrase."""
+    from jobs_mcp.approvers import Approver, Passkey
+
+    sandbox = Sandbox(provider="lytics")
+    other = Passkey(id="b3RoZXI", public_key="cHVi", rp_id="jobs.example.com", label="elsewhere", added="2026-12-01")
+    file = ApproverFile(sandbox.dir / "approvers.json")
+    file.update("local", Approver(passkeys=[other]))
+    async with Client(sandbox.server) as client, httpx.AsyncClient(timeout=30) as http:
+        proposal = await client.call_tool("lytics_kill_job", {"job_id": HEALTHY_EXPORT_ID})
+        assert not proposal.is_error, text_of(proposal)
+        url = urlsplit(proposal.structured_content["approval_url"])  # type: ignore[index]
+        page_url, secret = f"{url.scheme}://{url.netloc}{url.path}", url.query.removeprefix("s=")
+        page = await http.get(page_url, params={"s": secret})
+        assert "data-get" not in page.text and "No way to prove it" in page.text
+        forged = json.dumps({"id": other.id, "rawId": other.id, "type": "public-key", "response": {}})
+        refused = await http.post(page_url, data={"s": secret, "decision": "approve", "assertion": forged})
+        assert refused.status_code == 403 and "not enrolled as an approver for localhost" in refused.text
+    assert _writes(sandbox) == 0
