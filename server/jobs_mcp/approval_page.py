@@ -254,12 +254,9 @@ def sign_in_handler(gate: Gate, verifier: TokenVerifier) -> Callable[[Request], 
 
 def _named(origin: str) -> str:
     """A loopback origin by name (``localhost``): browsers allow passkeys on a host name, never on an IP address."""
-    scheme, rest = origin.split("://", 1)
-    host, sep, port = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
-    if not sep or not port.isdigit():
-        host, sep, port = rest, "", ""
-    if host in ("127.0.0.1", "[::1]"):
-        return f"{scheme}://localhost{sep}{port}"
+    parts = urlsplit(origin)
+    if parts.hostname in ("127.0.0.1", "::1"):
+        return f"{parts.scheme}://localhost" + (f":{parts.port}" if parts.port else "")
     return origin
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from jobs_mcp.approvers import Approver, Passkey, new_passkey, unb64
 
@@ -40,15 +42,16 @@ class Origin:
 
     @property
     def rp_id(self) -> str:
-        host = self.origin.split("://", 1)[1]
-        return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return urlsplit(self.origin).hostname or ""
 
     @property
     def usable(self) -> bool:
         """WebAuthn needs a host name (not an IP address) in a secure context: https, or http on localhost."""
-        rp = self.rp_id
-        is_ip = rp.replace(".", "").isdigit() or rp.startswith("[")
-        return not is_ip and (self.origin.startswith("https://") or rp == "localhost")
+        try:
+            ipaddress.ip_address(self.rp_id)
+        except ValueError:
+            return self.origin.startswith("https://") or self.rp_id == "localhost"
+        return False
 
 
 def _descriptor(key: Passkey) -> Any:
