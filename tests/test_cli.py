@@ -37,12 +37,12 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def settings_the_server_reads() -> set[str]:
-    """Every JOBS_MCP_* variable named in the package's code outside the CLI itself."""
+    """Every JOBS_MCP_* variable named in the package's code outside the CLI itself (the cli package)."""
     package = Path(jobs_mcp.__file__).parent
     return {
         name
         for source in package.rglob("*.py")
-        if source.name != "cli.py"
+        if package / "cli" not in source.parents
         for name in re.findall(r"\bJOBS_MCP_[A-Z_]*[A-Z]\b", source.read_text(encoding="utf-8"))
     }
 
