@@ -83,7 +83,7 @@ async def propose(client: Client, tool: str, args: dict[str, Any]) -> Any:
 
 async def test_page_shows_the_whole_proposal_escaped(tmp_path: Path) -> None:
     env = Env(tmp_path)
-    config = {"segment_id": "seg-42", "nested": {"deep": {"threshold": 7}}, "note": HOSTILE}
+    config = {"list_id": "l-42", "segment_id": "seg-42", "merge_fields": {"deep": {"threshold": 7}, "note": HOSTILE}}
     async with Client(env.server) as client, httpx.AsyncClient() as http:
         result = await propose(
             client, "lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "name": HOSTILE, "config": config}
@@ -273,7 +273,7 @@ async def test_real_browser_approves_on_the_page(tmp_path: Path) -> None:
     needs_executable("chromium", "Debian: apt-get install chromium", path=CHROMIUM)
     playwright = needs_module("playwright.async_api", "pip install -e '.[dev]'")
     env = Env(tmp_path)
-    config = {"segment_id": "seg-42", "nested": {"deep": {"threshold": 7}}}
+    config = {"list_id": "l-42", "segment_id": "seg-42", "merge_fields": {"deep": {"threshold": 7}}}
     async with Client(env.server) as client, playwright.async_playwright() as pw:
         update = await propose(
             client, "lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "name": HOSTILE, "config": config}

@@ -203,7 +203,7 @@ async def test_create_job_end_to_end(client: Client, sandbox: Sandbox) -> None:
 
 
 async def test_create_whose_answer_is_lost_makes_exactly_one_job(client: Client, sandbox: Sandbox) -> None:
-    arguments = {"name": "Lost answer import", "workflow": "s3_import", "config": {}} | S3_AUTH
+    arguments = {"name": "Lost answer import", "workflow": "s3_import", "config": {"bucket": "b"}} | S3_AUTH
     proposal = await client.call_tool("lytics_create_job", arguments)
     sandbox.faults.add("POST", "/v2/job/*", drop="after", times=1)
     done = await client.call_tool("confirm_action", {"confirmation_id": proposal.structured_content["confirmation_id"]})  # type: ignore[index]
@@ -229,7 +229,7 @@ async def test_create_whose_answer_is_lost_makes_exactly_one_job(client: Client,
 async def test_create_refuses_bad_payloads_before_any_request(
     client: Client, sandbox: Sandbox, arguments: dict[str, Any], field: str
 ) -> None:
-    base = {"name": "x", "workflow": "s3_import", "config": {}}
+    base = {"name": "x", "workflow": "s3_import", "config": {"bucket": "b"}}
     result = await client.call_tool("lytics_create_job", base | arguments)
     assert result.is_error and field in text_of(result)
     assert writes(sandbox) == 0
@@ -328,7 +328,7 @@ async def test_a_create_notes_a_namesake_and_a_lost_answer_never_takes_it_for_th
     client: Client, sandbox: Sandbox
 ) -> None:
     existing = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content["job"]  # type: ignore[index]
-    arguments = {"name": existing["name"], "workflow": existing["workflow"], "config": {}}
+    arguments = {"name": existing["name"], "workflow": existing["workflow"], "config": existing["config"]}
     arguments |= {"auth_ids": existing["auth_ids"]} if existing["auth_ids"] else {}
     proposal = await client.call_tool("lytics_create_job", arguments)
     assert "exist already" in text_of(proposal) and HEALTHY_EXPORT_ID in text_of(proposal)
@@ -341,10 +341,10 @@ async def test_a_create_notes_a_namesake_and_a_lost_answer_never_takes_it_for_th
 
 async def test_an_update_lists_every_changed_path(client: Client) -> None:
     job = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content["job"]  # type: ignore[index]
-    config = dict(job["config"]) | {"deep": {"a": {"b": 1}, "c": "x" * 500}, "other": 2}
+    config = dict(job["config"]) | {"merge_fields": {"deep": {"a": {"b": 1}, "c": "x" * 500}, "other": 2}}
     proposal = await client.call_tool("lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "config": config})
     fields = {c["field"] for c in proposal.structured_content["changes"]}  # type: ignore[index]
-    assert {"config.deep.a.b", "config.deep.c", "config.other"} <= fields
+    assert {"config.merge_fields.deep.a.b", "config.merge_fields.deep.c", "config.merge_fields.other"} <= fields
     text = text_of(proposal)
     assert all(f in text for f in fields)
     assert "sha256" in text, "a body too large to show whole is named by size and hash, not cut silently"

@@ -214,16 +214,21 @@ CONFIGS = st.dictionaries(
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=CONFIGS)
 def test_every_changed_path_appears_in_the_proposal(config: dict[str, Any]) -> None:
-    async def propose() -> tuple[dict[str, Any], Any]:
+    async def propose() -> tuple[dict[str, Any], dict[str, Any], Any]:
         sandbox = Sandbox()
         async with Client(sandbox.server) as client:
             job = (await client.call_tool("lytics_get_job", {"job_id": HEALTHY_EXPORT_ID})).structured_content
-            return job["job"]["config"], await client.call_tool(  # type: ignore[index]
-                "lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "config": config}
+            before = job["job"]["config"]  # type: ignore[index]
+            # the workflow's free-form object field (mailchimp_sync's merge_fields) holds any nesting
+            sent = {k: v for k, v in before.items() if k != "merge_fields"} | {"merge_fields": config}
+            return (
+                before,
+                sent,
+                await client.call_tool("lytics_update_job", {"job_id": HEALTHY_EXPORT_ID, "config": sent}),
             )
 
-    before, result = anyio.run(propose)
-    old, new = _paths(before, "config"), _paths(config, "config")
+    before, sent, result = anyio.run(propose)
+    old, new = _paths(before, "config"), _paths(sent, "config")
     changed = {p for p in old.keys() | new.keys() if old.get(p, _MISSING) != new.get(p, _MISSING)}
     if not changed:
         assert result.is_error and "Nothing to change" in result.content[0].text

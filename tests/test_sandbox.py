@@ -42,6 +42,7 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TOKEN = "sandbox-test-token"
 ACCOUNT = build_account(NOW)
 STATUS = {j.doc["id"]: j.doc["status"] for j in ACCOUNT.jobs}
+HOOK = {"webhook_url": "https://hooks.example.com/x"}  # the one config field webhook_triggers requires
 ALL_STATUSES = {"running", "sleeping", "paused", "pausing", "initializing", "failed", "completed", "deleted"}
 ALL_STATUSES |= {"deleting", "unknown", "fault-1", "fault-3", "fault-7"}
 
@@ -246,7 +247,7 @@ async def test_create_starts_the_job(http: httpx.AsyncClient) -> None:
 
 async def test_create_on_workflow_path_and_not_running(http: httpx.AsyncClient) -> None:
     response = await http.post(
-        "/v2/job/webhook-triggers", params={"run_job": "false"}, json={"name": "h", "config": {}}
+        "/v2/job/webhook-triggers", params={"run_job": "false"}, json={"name": "h", "config": HOOK}
     )
     job = response.json()["data"]
     assert response.status_code == 201 and job["workflow"] == "webhook_triggers" and job["status"] == "paused"
@@ -275,6 +276,10 @@ async def test_create_on_workflow_path_and_not_running(http: httpx.AsyncClient) 
             "zone",
         ),
         ("/v2/job", {"name": "x", "config": {}}, "JOB-BADREQ-002", "workflow"),
+        ("/v2/job/webhook-triggers", {"name": "x", "config": {}}, "JOB-BADREQ-002", "missing required field"),
+        ("/v2/job/webhook-triggers", {"name": "x", "config": HOOK | {"url": "u"}}, "JOB-BADREQ-002", "unknown field"),
+        ("/v2/job/webhook-triggers", {"name": "x", "config": HOOK | {"trigger": "on"}}, "JOB-BADREQ-002", "one of"),
+        ("/v2/job/webhook-triggers", {"name": "x", "config": {"webhook_url": 7}}, "JOB-BADREQ-002", "type string"),
     ],
 )
 async def test_create_refusals(http: httpx.AsyncClient, path: str, body: Any, code: str, words: str) -> None:
@@ -282,13 +287,24 @@ async def test_create_refusals(http: httpx.AsyncClient, path: str, body: Any, co
     assert (await http.post(path, content=b"{not json")).json()["errors"][0]["code"] == "JSON-BADREQ-025"
 
 
+async def test_a_workflow_serves_its_config_fields_and_the_list_does_not(http: httpx.AsyncClient) -> None:
+    listed = (await http.get("/api/workflow")).json()["data"]  # the v1 envelope: {data, message, status}
+    assert listed and all("fields" not in w for w in listed)
+    one = (await http.get("/api/workflow/google-ads-customer-match")).json()["data"]
+    fields = {f["name"]: f for f in one["fields"]}
+    assert fields["segment_id"]["required"] is True and fields["segment_id"]["type"] == "string"
+    assert fields["upload_key_type"]["options"] == ["CONTACT_INFO", "CRM_ID", "MOBILE_ADVERTISER_ID"]
+    error(await http.get("/api/workflow/no-such-flow"), 404, "WF-NOTFOUND-005")
+
+
 async def test_put_replaces_the_whole_job(http: httpx.AsyncClient, clock: Clock) -> None:
     before = await data(http.get(f"/v2/job/{HEALTHY_EXPORT_ID}"))
     assert before["quiet_timezone"] and before["tag"]
     clock.now = NOW + timedelta(minutes=5)
-    body = {"name": "Renamed", "config": {"list_id": "new"}, "auth_ids": before["auth_ids"], "description": "d"}
+    config = {"list_id": "new", "segment_id": "s"}
+    body = {"name": "Renamed", "config": config, "auth_ids": before["auth_ids"], "description": "d"}
     after = await data(http.put(f"/v2/job/mailchimp-sync/{HEALTHY_EXPORT_ID}", json=body))
-    assert after["config"] == {"list_id": "new"} and after["name"] == "Renamed" and after["description"] == "d"
+    assert after["config"] == config and after["name"] == "Renamed" and after["description"] == "d"
     assert after["quiet_timezone"] == "" and after["quiet_time_of_day"] == "" and after["quiet_period"] == 0
     assert after["tag"] == "" and after["hidden"] is False and after["expires_at"] is None
     assert after["updated"] == "2026-11-23T12:05:00Z" and after["status"] == before["status"]
@@ -297,7 +313,8 @@ async def test_put_replaces_the_whole_job(http: httpx.AsyncClient, clock: Clock)
 
 async def test_put_monitoring_kept_when_left_out_cleared_by_null(http: httpx.AsyncClient) -> None:
     path = f"/v2/job/mailchimp_sync/{HEALTHY_EXPORT_ID}"
-    base = {"name": "n", "config": {}, "auth_ids": ACCOUNT.job(HEALTHY_EXPORT_ID).doc["auth_ids"]}
+    base = {"name": "n", "config": {"list_id": "l", "segment_id": "s"}}
+    base["auth_ids"] = ACCOUNT.job(HEALTHY_EXPORT_ID).doc["auth_ids"]
     assert (await data(http.put(path, json=base | {"monitoring": {"alert": True}})))["monitoring"] == {"alert": True}
     assert (await data(http.put(path, json=base)))["monitoring"] == {"alert": True}
     assert (await data(http.put(path, json=base | {"monitoring": None})))["monitoring"] is None
@@ -512,7 +529,7 @@ async def test_dropped_connection_in_process(http: httpx.AsyncClient, faults: Fa
     faults.add("GET", "/v2/job", drop=True, times=1)
     with pytest.raises(httpx.RemoteProtocolError):
         await http.get("/v2/job")
-    body = {"name": "Lost answer", "config": {}}
+    body = {"name": "Lost answer", "config": HOOK}
     faults.add("POST", "/v2/job/*", drop="after", times=1)  # handled, then the answer is cut: the job exists
     with pytest.raises(httpx.RemoteProtocolError):
         await http.post("/v2/job/webhook-triggers", json=body)

@@ -15,12 +15,26 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from jobs_mcp.account_digest import AccountDigester, AccountLogDigest, render_account_digest
 from jobs_mcp.digest import LogDigest, LogDigester, render_digest
 from jobs_mcp.errors import ApiError
-from jobs_mcp.operations import Call, Endpoint, LogStream, Operation, OperationInput, SafeId, StatusClass, ToolResult
+from jobs_mcp.fieldspec import FieldSpec, problems, read_fields, refusal
+from jobs_mcp.operations import (
+    Call,
+    Endpoint,
+    LogStream,
+    Operation,
+    OperationInput,
+    SafeId,
+    StatusClass,
+    ToolResult,
+    segment,
+)
 from jobs_mcp.providers.lytics.vocabulary import ACTIVE_STATUSES, NAME, status_class
 from jobs_mcp.render import short_time, table
 from jobs_mcp.textsafe import one_line, quote, token
 
 WORKFLOWS_PATH = "/api/workflow"  # the v1 catalogue route; v2 publishes none
+# One workflow with its config field definitions: no public source gives this route (the sandbox serves it); where
+# it is missing, configs go unchecked to the platform and lytics_list_workflows(workflow=...) says so.
+WORKFLOW_PATH = WORKFLOWS_PATH + "/{workflow}"
 AUTHS_PATH = "/v2/auth"
 NOT_FOUND = (
     "Job {job_id} was not found in this account. Call lytics_list_jobs to see the jobs "
@@ -75,6 +89,10 @@ class JobArgs(WorkflowRef):
 
 class NoArgs(OperationInput):
     pass
+
+
+class WorkflowArgs(WorkflowRef):
+    workflow: WorkflowSlug | None = Field(None, description="show this workflow's config fields")
 
 
 class JobLogsArgs(JobArgs):
@@ -167,8 +185,17 @@ class Workflow(BaseModel):
     hidden: bool = False
 
 
+class ConfigField(BaseModel):
+    name: str
+    type: str = Field("", description="string, integer, number, boolean, array or object")
+    required: bool = False
+    options: list[Any] = Field(default_factory=list, description="the allowed values (empty: any)")
+    description: str = ""
+
+
 class WorkflowListResult(ToolResult):
     workflows: list[Workflow]
+    fields: list[ConfigField] | None = Field(None, description="the config fields of the workflow asked for")
 
 
 class Auth(BaseModel):
@@ -245,14 +272,29 @@ def _render_job(result: JobResult) -> str:
     return "\n".join(lines)
 
 
-def _shape_workflows(call: Call[NoArgs]) -> WorkflowListResult:
-    items = [Workflow.model_validate(w) for w in (call.data or []) if isinstance(w, dict) and "id" in w]
+def _shape_workflows(call: Call[WorkflowArgs]) -> WorkflowListResult:
+    data = call.data
+    if isinstance(data, dict):  # one workflow, with its config fields
+        fields = [ConfigField.model_validate(vars(f)) for f in read_fields(data.get("fields"))]
+        listed = [Workflow.model_validate(data)] if "id" in data else []
+        return WorkflowListResult(sandbox=call.sandbox, workflows=listed, fields=fields)
+    items = [Workflow.model_validate(w) for w in (data or []) if isinstance(w, dict) and "id" in w]
     return WorkflowListResult(sandbox=call.sandbox, workflows=items)
 
 
 def _render_workflows(result: WorkflowListResult) -> str:
-    rows = [(w.id, w.name, "hidden" if w.hidden else "") for w in result.workflows]
-    return f"{len(rows)} workflows\n" + table(("workflow", "name", ""), rows)
+    if result.fields is None:
+        rows = [(w.id, w.name, "hidden" if w.hidden else "") for w in result.workflows]
+        text = f"{len(rows)} workflows\n" + table(("workflow", "name", ""), rows)
+        return text + "\nlytics_list_workflows(workflow=...) shows a workflow's config fields."
+    head = ", ".join(f"{token(w.id)}: {quote((w.model_extra or {}).get('description') or w.name, 120)}"
+                     for w in result.workflows)  # fmt: skip
+    fields = [
+        (f.name, f.type, "yes" if f.required else "", one_line(", ".join(map(str, f.options)), 80), f.description)
+        for f in result.fields
+    ]
+    columns = ("config field", "type", "required", "allowed values", "description")
+    return f"Workflow {head}\n{len(fields)} config fields\n" + table(columns, fields)
 
 
 def _shape_auths(call: Call[NoArgs]) -> AuthListResult:
@@ -332,9 +374,53 @@ async def check_auth_ids(call: Call[Any]) -> None:
         )
 
 
+async def _job_workflow(call: Call[Any]) -> str | None:
+    """The workflow of the job an update names (None when it cannot be read: the update's own read reports why)."""
+    try:
+        job = await call.api.request("GET", f"/v2/job/{segment(call.args.job_id)}")
+    except ApiError:
+        return None
+    return str(job["workflow"]) if isinstance(job, dict) and job.get("workflow") else None
+
+
+async def check_config(call: Call[Any]) -> None:
+    """Refuse a config the workflow's field definitions rule out, every problem at once, with the fields there are.
+    Without definitions (a Lytics that serves none) the config goes to the platform unchecked."""
+    config = getattr(call.args, "config", None)
+    if config is None:
+        return
+    workflow = getattr(call.args, "workflow", None) or await _job_workflow(call)
+    if not workflow:
+        return
+    try:
+        detail = await call.api.cached_get(WORKFLOW_PATH.format(workflow=segment(workflow)))
+    except ApiError:
+        return
+    if not isinstance(detail, dict) or not isinstance(detail.get("fields"), list):
+        return
+    fields: list[FieldSpec] = read_fields(detail["fields"])
+    found = problems(config, fields, "config")
+    if found:
+        keep = "The config is sent whole: give every field to keep."
+        raise ToolError(refusal(found, fields, f"workflow {workflow}", keep))
+
+
 async def check_new_job(call: Call[Any]) -> None:
+    """A create's workflow, then its auth providers and config: both refusals at once."""
     await check_workflow(call)
-    await check_auth_ids(call)
+    refusals = []
+    for check in (check_auth_ids, check_config):
+        try:
+            await check(call)
+        except ToolError as exc:
+            refusals.append(str(exc))
+    if refusals:
+        raise ToolError("\n".join(refusals))
+
+
+async def check_update(call: Call[Any]) -> None:
+    await check_workflow(call)
+    await check_config(call)
 
 
 # --- the operations --------------------------------------------------------------------------------------
@@ -385,14 +471,18 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     Operation(
         name="lytics_list_workflows",
         title="List Lytics workflows",
-        description="List the workflows (job types) a job can use, e.g. to fix an invalid workflow.",
+        description="List the workflows (job types) a job can use; with workflow, its config fields (type, "
+        "required, allowed values).",
         provider=NAME,
         kind="read",
-        endpoint=Endpoint("GET", (WORKFLOWS_PATH,)),
-        input_model=NoArgs,
+        endpoint=Endpoint("GET", (WORKFLOW_PATH, WORKFLOWS_PATH)),
+        input_model=WorkflowArgs,
         result_model=WorkflowListResult,
         shape=_shape_workflows,
         render=_render_workflows,
+        check=check_workflow,
+        not_found="Workflow {workflow} has no details here (this Lytics serves no config field definitions); "
+        "lytics_list_workflows without workflow lists the workflows.",
     ),
     Operation(
         name="lytics_list_auths",

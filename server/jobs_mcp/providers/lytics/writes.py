@@ -35,7 +35,7 @@ from jobs_mcp.providers.lytics.reads import (
     WorkflowRef,
     WorkflowSlug,
     check_new_job,
-    check_workflow,
+    check_update,
 )
 from jobs_mcp.providers.lytics.vocabulary import NAME, status_class
 from jobs_mcp.textsafe import quote
@@ -57,7 +57,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200, description="job name"
 Description = Annotated[str, Field(max_length=2000, description="what the job does")]
 Config = Annotated[
     dict[str, Any],
-    Field(description='workflow-specific settings, e.g. {"segment_id": "..."}; sent whole, replacing the old'),
+    Field(description="the workflow's config fields (lytics_list_workflows shows them); sent whole, replacing the old"),
     AfterValidator(_small_config),
 ]
 AuthIds = Annotated[list[AuthId], Field(max_length=20, description="auth providers the job uses")]
@@ -324,7 +324,7 @@ WRITE_OPERATIONS: tuple[Operation[Any, Any], ...] = (
         endpoint=Endpoint("PUT", ("/v2/job/{workflow_path}/{job_id}",)),
         input_model=UpdateJobArgs,
         result_model=ActionResult,
-        check=check_workflow,
+        check=check_update,
         not_found=NOT_FOUND,
         write=WriteSpec(
             verb="update",

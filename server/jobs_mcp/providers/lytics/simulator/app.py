@@ -4,9 +4,11 @@ Routes follow Lytics' published v2 API and its job-manager skill:
 ``GET|POST /v2/job``, ``GET /v2/job/logs``, ``GET /v2/job/{id}``, ``POST /v2/job/{workflow}``,
 ``GET|PUT /v2/job/{workflow}/{id}``, ``POST /v2/job/{id}/{pause|resume|bounce|kill|release}``,
 ``GET /v2/job/{id}/logs``, ``GET /v2/job/{workflow}/{id}/logs``, ``GET /v2/auth`` and the v1 ``GET /api/workflow``.
-Invented (no public source): the bodies of ``GET /v2/stream``, ``GET /v2/schema/user/field`` and
-``GET /v2/control/eventquota/thresholds``; what ``release`` does (nothing); that ``include_errors`` changes
-nothing (every error is already in the stored log); the ``/_sandbox/...`` control routes (faults.py).
+Invented (no public source): ``GET /api/workflow/{workflow}``, one workflow with the definitions of its config
+fields, and the config checks made with them on create and update (rules.py); the bodies of ``GET /v2/stream``,
+``GET /v2/schema/user/field`` and ``GET /v2/control/eventquota/thresholds``; what ``release`` does (nothing);
+that ``include_errors`` changes nothing (every error is already in the stored log); the ``/_sandbox/...`` control
+routes (faults.py).
 
 The token goes raw in ``Authorization`` (``?access_token=`` or ``?key=`` also work on the v1 ``/api`` routes);
 ``tokens=None`` accepts any non-empty token; Lytics publishes no list of job permissions, so every accepted
@@ -229,6 +231,16 @@ class LyticsApi:
 
     # --- catalogue --------------------------------------------------------------------------------------------
 
+    async def list_workflows(self, _request: Request) -> Response:
+        return v1_ok([{k: v for k, v in w.items() if k != "fields"} for w in self._workflows().values()])
+
+    async def get_workflow(self, request: Request) -> Response:
+        workflow = snake(str(request.path_params["workflow"]))
+        found = self._workflows().get(workflow)
+        if found is None:
+            raise LyticsError(404, WF_NOTFOUND, f"workflow {workflow!r} does not exist")
+        return v1_ok(found)
+
     def catalog(self, kind: str, *, v1: bool = False) -> Handler:
         async def handler(_request: Request) -> Response:
             data = self.store.catalog(kind)
@@ -248,7 +260,8 @@ class LyticsApi:
             Route("/v2/job/{job_id}/{action}", self.act, methods=["POST"]),
             Route("/v2/job/{workflow}/{job_id}", self.get_job, methods=["GET"]),
             Route("/v2/job/{workflow}/{job_id}", self.update_job, methods=["PUT"]),
-            Route("/api/workflow", self.catalog("workflows", v1=True), methods=["GET"]),
+            Route("/api/workflow", self.list_workflows, methods=["GET"]),
+            Route("/api/workflow/{workflow}", self.get_workflow, methods=["GET"]),
             Route("/v2/auth", self.catalog("auths"), methods=["GET"]),
             Route("/v2/stream", self.catalog("streams"), methods=["GET"]),
             Route("/v2/schema/user/field", self.catalog("fields"), methods=["GET"]),

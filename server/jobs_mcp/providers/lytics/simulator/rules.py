@@ -12,7 +12,9 @@ only when the configuration is edited. Simulator choices (not documented anywher
   ``running`` from the next read on; resume and bounce answer ``running`` at once;
 - which statuses each action refuses (the table below) and the wording of the refusals;
 - ``release`` answers 200 with the job unchanged (no public source says what it does); like every other action
-  it is refused on a deleted job.
+  it is refused on a deleted job;
+- the config checks against the workflow's field definitions (themselves invented, see seed.py): the first
+  field that is unknown, missing while required, of the wrong type or not among its options is refused.
 """
 
 from __future__ import annotations
@@ -175,7 +177,34 @@ def check_payload(
     monitoring = body.get("monitoring")
     if monitoring is not None and not isinstance(monitoring, dict):
         raise bad("monitoring must be a JSON object or null")
+    if problem := config_problem(config, workflows[workflow].get("fields") or []):
+        raise bad(f"config: {problem}")
     return Payload(name.strip(), config, list(auth_ids), fields, ("monitoring" in body, monitoring))
+
+
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+}
+
+
+def config_problem(config: Mapping[str, Any], fields: list[dict[str, Any]]) -> str | None:
+    """The first way ``config`` breaks the workflow's field definitions (the simulator's own words)."""
+    declared = {f["name"]: f for f in fields}
+    for key, value in config.items():
+        field = declared.get(key)
+        if field is None:
+            return f"unknown field {key!r}"
+        if not _JSON_TYPES.get(field["type"], lambda _v: True)(value):
+            return f"field {key!r} must be of type {field['type']}"
+        options = field.get("options")
+        if options and any(v not in options for v in (value if isinstance(value, list) else [value])):
+            return f"field {key!r} must be one of {options}"
+    missing = [f["name"] for f in fields if f.get("required") and f["name"] not in config]
+    return f"missing required field {missing[0]!r}" if missing else None
 
 
 # --- lifecycle ----------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Facebook log (10,000+ entries) is inserted only when first read.
 What is real and what is invented:
 - real (from Lytics' published API and its job-manager skill): the job fields, status vocabulary, JobLog shape,
   the export context keys ``added``/``omitted``/``removed`` and ``user_email``, the v2 error codes;
-- invented: every name, id and number; workflow ``name``/``description``/``requires_auth``; the work-state
+- invented: every name, id and number; workflow ``name``/``description``/``requires_auth`` and the config
+  field definitions of each workflow (``FIELDS``, served by ``GET /api/workflow/{id}``); the work-state
   object under ``state``; the stream, schema-field and quota shapes (no public source gives them); the log
   messages (the real wording is unknown); the ``added``/``omitted``/``removed`` keys on import runs; the
   ``RATELIMIT-429`` code.
@@ -70,6 +71,61 @@ def _hex(*parts: str) -> str:
 # --- catalogue -----------------------------------------------------------------------------------------------
 
 
+def _field(name: str, kind: str, description: str, *options: Any, required: bool = False) -> dict[str, Any]:
+    """One config field declaration as ``GET /api/workflow/{id}`` serves it (INVENTED: no public source gives
+    Lytics' workflow field definitions; the shape is ours: name, type, required, options, description)."""
+    declared: dict[str, Any] = {"name": name, "type": kind, "required": required, "description": description}
+    if options:
+        declared["options"] = list(options)
+    return declared
+
+
+SALESFORCE_OBJECTS = ("Contact", "Lead", "Account", "Opportunity", "CampaignMember")
+SEGMENT = _field("segment_id", "string", "ID of the audience (segment) to send", required=True)
+FIELDS: dict[str, tuple[dict[str, Any], ...]] = {
+    "facebook_audience_populate": (
+        SEGMENT,
+        _field("audience_name", "string", "name of the Facebook custom audience", required=True),
+        _field("withbackfill", "boolean", "also send the users already in the audience"),
+    ),
+    "google_ads_customer_match": (
+        SEGMENT,
+        _field("customer_list", "string", "Customer Match list to fill", required=True),
+        _field("upload_key_type", "string", "how users are matched", "CONTACT_INFO", "CRM_ID", "MOBILE_ADVERTISER_ID"),
+    ),
+    "salesforce_import": (
+        _field("objects", "array", "objects to import", *SALESFORCE_OBJECTS, required=True),
+        _field("poll_minutes", "integer", "minutes between imports", 15, 30, 60, 120, 240),
+    ),
+    "bigquery_export": (
+        _field("project", "string", "Google Cloud project", required=True),
+        _field("dataset", "string", "BigQuery dataset", required=True),
+        _field("table", "string", "table to write", required=True),
+        _field("mode", "string", "what is written", "profiles", "events"),
+    ),
+    "mailchimp_sync": (
+        _field("list_id", "string", "Mailchimp list (audience) ID", required=True),
+        SEGMENT,
+        _field("double_opt_in", "boolean", "ask new members to confirm by email"),
+        _field("merge_fields", "object", "Lytics field -> Mailchimp merge tag"),
+    ),
+    "webhook_triggers": (
+        _field("webhook_url", "string", "URL called for each user", required=True),
+        _field("segment_id", "string", "audience whose entries or exits call the URL (default: every user)"),
+        _field("trigger", "string", "when the URL is called", "enter", "exit", "both"),
+    ),
+    "s3_import": (
+        _field("bucket", "string", "S3 bucket to read", required=True),
+        _field("prefix", "string", "only keys under this prefix"),
+        _field("format", "string", "file format", "csv", "json"),
+    ),
+    "user_backfill": (
+        _field("stream", "string", "event stream to replay"),
+        _field("days", "integer", "days of events to replay"),
+    ),
+}
+
+
 class Workflow(NamedTuple):
     id: str
     provider: str  # display name, used in log messages
@@ -88,6 +144,10 @@ class Workflow(NamedTuple):
             "description": self.description,
             "requires_auth": self.requires_auth,
         }
+
+    def detail(self) -> dict[str, Any]:
+        """One workflow with its config fields (INVENTED route and shape, see ``_field``)."""
+        return self.public() | {"fields": [dict(f) for f in FIELDS[self.id]]}
 
 
 WORKFLOWS = (
@@ -427,7 +487,11 @@ def _config(rng: random.Random, spec: JobSpec) -> dict[str, Any]:
         "salesforce_import": {"objects": ["Contact", "Lead"], "poll_minutes": rng.choice((30, 60, 120))},
         "bigquery_export": {"project": "acme-analytics", "dataset": "lytics_exports", "table": slug},
         "mailchimp_sync": {"list_id": segment[:10], "segment_id": segment, "double_opt_in": False},
-        "webhook_triggers": {"url": f"https://hooks.acme.example/{slug}", "segment_id": segment, "trigger": "enter"},
+        "webhook_triggers": {
+            "webhook_url": f"https://hooks.acme.example/{slug}",
+            "segment_id": segment,
+            "trigger": "enter",
+        },
         "s3_import": {"bucket": "acme-data-lake", "prefix": f"{slug}/", "format": rng.choice(("csv", "json"))},
         "user_backfill": {"stream": "default", "days": 30},
     }
@@ -609,7 +673,7 @@ def build_account(now: datetime, seed: int = SEED) -> SeedAccount:
     return SeedAccount(
         now=now,
         jobs=tuple(_seed_job(spec, now, seed) for spec in JOB_SPECS),
-        workflows=[w.public() for w in WORKFLOWS],
+        workflows=[w.detail() for w in WORKFLOWS],  # the list route leaves ``fields`` out
         auths=auths,
         streams=_streams(now, random.Random(f"{seed}:streams")),
         fields=_fields(),
