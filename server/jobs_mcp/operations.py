@@ -72,6 +72,8 @@ class OperationInput(BaseModel):
 class ToolResult(BaseModel):
     """Base of every tool's structured result."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: faster start-up
+
     sandbox: bool = Field(description="simulated data, not a real account")
 
 

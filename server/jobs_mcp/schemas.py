@@ -3,7 +3,16 @@ plain words. (Fitting them into the SDK's tools is ``sdk.py``'s job.)"""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -59,6 +68,94 @@ def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema: dict[str, Any] = compact_schema(model.model_json_schema(mode="serialization"), output=True)
     schema.pop("description", None)  # the model's docstring: the tool's description already says it
     return schema
+
+
+PREBUILT = Path(__file__).with_name("tool_schemas.json")
+"""Every tool's input and output schema as built for the registered platforms on their sandboxes, written by
+``python -m jobs_mcp.snapshot --write`` with tests/tool_snapshot.json and checked with it by tests/test_tool_snapshot.py.
+Building them costs more than the SDK's whole start-up with all platforms (pydantic makes an argument model and two
+JSON schemas per tool), so a start reads them from here instead; the argument model is made on a tool's first call."""
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+class Prebuilt:
+    """Tools' schemas by tool name: the input schema, the key it was built from, and its result model's output
+    schema (one per model, however many tools share it)."""
+
+    def __init__(self, tools: dict[str, Any] | None = None, outputs: dict[str, Any] | None = None) -> None:
+        self.tools: dict[str, Any] = tools or {}
+        self.outputs: dict[str, Any] = outputs or {}
+
+    def get(self, name: str, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        entry = self.tools.get(name)
+        if entry is None or entry["key"] != key:
+            return None
+        return entry["input"], self.outputs[entry["output"]]
+
+    def add(self, name: str, key: str, input_schema: dict[str, Any], result: type[BaseModel]) -> None:
+        model = f"{result.__module__}.{result.__qualname__}"
+        self.tools[name] = {"key": key, "input": input_schema, "output": model}
+        self.outputs[model] = output_schema(result)
+
+    def render(self) -> str:
+        data = {"versions": _versions(), "tools": self.tools, "outputs": self.outputs}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> Prebuilt:
+        """The file's schemas; none if it is missing, unreadable, or made under another SDK or pydantic (which
+        may build them otherwise)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict) or data.get("versions") != _versions():
+            return cls()
+        return cls(data.get("tools"), data.get("outputs"))
+
+
+_building: ContextVar[Prebuilt | None] = ContextVar("building", default=None)
+
+
+def signature_key(fn: Callable[..., Any], result: type[BaseModel]) -> str:
+    """What a tool's schemas are made from, as a short digest: its synthesized signature (every parameter, its
+    type, constraints, description and default; the platforms and accounts a choice offers) and its result model.
+    A prebuilt schema whose key differs is not used (e.g. an account choice with other account names)."""
+    text = _ADDRESS.sub("", repr(inspect.signature(fn))) + f" -> {result.__module__}.{result.__qualname__}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _versions() -> dict[str, str]:
+    return {name: version(name) for name in ("mcp", "pydantic")}
+
+
+@cache
+def _prebuilt() -> Prebuilt:
+    return Prebuilt.read(PREBUILT)
+
+
+def prebuilt_schemas(name: str, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(input schema, output schema) of tool ``name`` as prebuilt from the same ``key``; None if there are none,
+    and while ``building_schemas`` collects them."""
+    return None if _building.get() is not None else _prebuilt().get(name, key)
+
+
+def built(name: str, key: str, input_schema: dict[str, Any], result: type[BaseModel]) -> None:
+    """Records a tool's schemas as just built, when ``building_schemas`` collects them."""
+    collected = _building.get()
+    if collected is not None:
+        collected.add(name, key, input_schema, result)
+
+
+@contextmanager
+def building_schemas() -> Iterator[Prebuilt]:
+    """Within it, every tool made builds its schemas at once (none prebuilt is read), and they are collected:
+    what the file ``PREBUILT`` holds is the collection's ``render()``."""
+    collected = Prebuilt()
+    token = _building.set(collected)
+    try:
+        yield collected
+    finally:
+        _building.reset(token)
 
 
 class ArgumentProblem(ValidationError):

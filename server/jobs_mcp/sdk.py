@@ -9,6 +9,11 @@ internals here and nowhere else:
 - compact schemas: ``Tool.parameters`` is overwritten with the compact input schema, and ``Tool.fn_metadata``
   with one that carries the result model's compact output schema (the tool functions return a ready
   ``CallToolResult``, so the SDK would otherwise publish no output schema);
+- start-up that does not grow with the platforms: building a tool (its argument model, two JSON schemas) costs
+  pydantic more than the SDK's own start-up with all platforms. So a tool whose schemas were prebuilt
+  (``schemas.PREBUILT``) is made with the ``Tool`` constructor from them, its ``fn_metadata`` a stand-in that
+  carries the output schema alone; ``RoundsTool.complete`` makes the rest with ``Tool.from_function`` on the
+  tool's first call (its ``fn_metadata``, ``context_kwarg``, ``resolved_params``, ``resolver_plans``);
 - URL-mode questions on 2026-07-28: the SDK's ``Resolve`` asks form questions only, and a tool whose parameters
   use ``Resolve`` may not return an ``InputRequiredResult`` itself. So a tool body ends its round by raising
   ``AskToOpen``, and ``RoundsTool.run`` (a ``Tool`` subclass overriding ``run``) turns it into the round's
@@ -29,7 +34,8 @@ from typing import Any
 from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import (
     INTERNAL_ERROR,
     ElicitRequest,
@@ -39,9 +45,17 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
-from jobs_mcp.schemas import ArgumentProblem, compact_schema, explain, output_schema
+from jobs_mcp.schemas import (
+    ArgumentProblem,
+    built,
+    compact_schema,
+    explain,
+    output_schema,
+    prebuilt_schemas,
+    signature_key,
+)
 
 __all__ = [
     "AskToOpen",
@@ -109,13 +123,35 @@ def opened(ctx: Context, key: str) -> tuple[str, str] | None:
 
 
 class RoundsTool(Tool):
-    """A tool whose body may end its round with ``AskToOpen`` (see the module's docstring)."""
+    """A tool whose body may end its round with ``AskToOpen``, and which may be completed on its first call (see
+    the module's docstring)."""
+
+    _result: type[BaseModel] | None = PrivateAttr(default=None)  # set while the tool waits to be completed
+
+    def complete(self) -> None:
+        """Makes what a call needs and a listing does not (the argument model), once; a no-op when made."""
+        if self._result is None:
+            return
+        made = _from_function(self.fn, self.name, self._result)
+        self.fn_metadata, self.context_kwarg = made.fn_metadata, made.context_kwarg
+        self.resolved_params, self.resolver_plans = made.resolved_params, made.resolver_plans
+        self._result = None
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        self.complete()
         try:
             return await super().run(arguments, context, convert_result)
         except AskToOpen as ask:
             return InputRequiredResult(input_requests={ask.key: ask.request}, request_state=ask.state)
+
+
+def _from_function(fn: Callable[..., Any], name: str, result: type[BaseModel]) -> RoundsTool:
+    tool = RoundsTool.from_function(fn, name=name, structured_output=False)
+    tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
+    tool.fn_metadata = StrictArguments(
+        arg_model=tool.fn_metadata.arg_model, output_model=result, output_schema=output_schema(result)
+    )
+    return tool
 
 
 def make_tool(
@@ -128,22 +164,46 @@ def make_tool(
     description: str | None = None,
 ) -> Tool:
     """An MCP tool from ``fn`` (its signature is the input schema), strict about unknown arguments, with the
-    compact input schema and ``result``'s compact output schema."""
-    tool = RoundsTool.from_function(
-        fn, name=name, title=title, description=description, annotations=annotations, structured_output=False
+    compact input schema and ``result``'s compact output schema: prebuilt ones when they were built from the same
+    signature (the argument model is then made on the first call), else built now."""
+    name = name or fn.__name__
+    description = inspect.cleandoc(description or fn.__doc__ or "")
+    key = signature_key(fn, result)
+    prebuilt = prebuilt_schemas(name, key)
+    if prebuilt is None:
+        tool = _from_function(fn, name, result)
+        tool.title, tool.description, tool.annotations = title, description, annotations
+        built(name, key, tool.parameters, result)
+        return tool
+    parameters, output = prebuilt
+    stand_in = FuncMetadata(arg_model=ArgModelBase, output_schema=output)
+    tool = RoundsTool(
+        fn=fn,
+        name=name,
+        title=title,
+        description=description,
+        parameters=parameters,
+        fn_metadata=stand_in,
+        is_async=inspect.iscoroutinefunction(fn),
+        context_kwarg=find_context_parameter(fn),
+        annotations=annotations,
     )
-    tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
-    tool.description = inspect.cleandoc(tool.description or "")
-    tool.fn_metadata = StrictArguments(
-        arg_model=tool.fn_metadata.arg_model, output_model=result, output_schema=output_schema(result)
-    )
+    tool._result = result
     return tool
 
 
 def sdk_mismatches() -> list[str]:
     """What of the SDK internals used above is not as expected (empty when all is as this module assumes)."""
     found: list[str] = []
-    for name in ("parameters", "fn_metadata", "description"):
+    for name in (
+        "parameters",
+        "fn_metadata",
+        "description",
+        "is_async",
+        "context_kwarg",
+        "resolved_params",
+        "resolver_plans",
+    ):
         if name not in Tool.model_fields:
             found.append(f"Tool has no field {name!r}")
     for name in ("arg_model", "output_model", "output_schema"):
