@@ -72,11 +72,13 @@ def output_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 PREBUILT = Path(__file__).with_name("tool_schemas.json")
 """Every tool's input and output schema as built for the registered platforms on their sandboxes, written by
-``python -m jobs_mcp.snapshot --write`` with tests/tool_snapshot.json and checked with it by tests/test_tool_snapshot.py.
+``python -m jobs_mcp.snapshot --write`` with tests/tool_snapshot.json, and checked by tests/test_prebuilt_schemas.py.
 Building them costs more than the SDK's whole start-up with all platforms (pydantic makes an argument model and two
 JSON schemas per tool), so a start reads them from here instead; the argument model is made on a tool's first call."""
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
 class Prebuilt:
     """Tools' schemas by tool name: the input schema, the key it was built from, and its result model's output
     schema (one per model, however many tools share it)."""

@@ -128,6 +128,11 @@ class RoundsTool(Tool):
 
     _result: type[BaseModel] | None = PrivateAttr(default=None)  # set while the tool waits to be completed
 
+    @property
+    def deferred(self) -> bool:
+        """Whether the argument model is still to be made (on the first call)."""
+        return self._result is not None
+
     def complete(self) -> None:
         """Makes what a call needs and a listing does not (the argument model), once; a no-op when made."""
         if self._result is None:
@@ -145,7 +150,7 @@ class RoundsTool(Tool):
             return InputRequiredResult(input_requests={ask.key: ask.request}, request_state=ask.state)
 
 
-def _from_function(fn: Callable[..., Any], name: str, result: type[BaseModel]) -> RoundsTool:
+def _from_function(fn: Callable[..., Any], name: str, result: type[BaseModel]) -> Tool:
     tool = RoundsTool.from_function(fn, name=name, structured_output=False)
     tool.parameters = compact_schema(tool.parameters) | {"additionalProperties": False}
     tool.fn_metadata = StrictArguments(

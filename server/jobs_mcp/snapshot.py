@@ -7,7 +7,7 @@ review as a diff of ``tests/tool_snapshot.json``; regenerate it with the command
 Without ``--write`` the command only checks, and exits 1 on a difference.
 
 The same command writes ``server/jobs_mcp/tool_schemas.json``, the schemas a start reads instead of building them
-(``schemas.PREBUILT``); the snapshot is always made by building them, and the test checks both files.
+(``schemas.PREBUILT``); the snapshot is always made by building them, and tests check both files.
 """
 
 from __future__ import annotations
