@@ -89,7 +89,7 @@ class Env:
                 assert db.execute("DELETE FROM spent WHERE nonce = ?", (nonce,)).rowcount == 1
         else:
             with redis.Redis.from_url(str(self.redis_url)) as r:
-                assert r.delete(f"jobs-mcp:spent:{nonce}") == 1
+                assert r.delete(f"{{jobs-mcp}}:spent:{nonce}") == 1
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import socket
 import stat
 import subprocess
@@ -30,7 +31,12 @@ from support import needs_module, needs_redis
 
 pytestmark = pytest.mark.anyio
 
-BACKENDS = ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.slow)]  # a redis-server subprocess
+BACKENDS = [
+    "memory",
+    "sqlite",
+    pytest.param("redis", marks=pytest.mark.slow),  # a redis-server subprocess
+    pytest.param("redis-cluster", marks=pytest.mark.slow),  # one redis-server as a whole Redis Cluster (all slots)
+]
 
 
 class Clock:
@@ -52,8 +58,9 @@ def free_port() -> int:
 class RedisServer:
     """A throwaway redis-server: no persistence, its files in the test's tmp_path."""
 
-    def __init__(self, exe: str, where: Path) -> None:
+    def __init__(self, exe: str, where: Path, *, cluster: bool = False) -> None:
         self.exe = exe
+        self.cluster = cluster
         self.where = where
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -67,6 +74,9 @@ class RedisServer:
         import redis
 
         args = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self.cluster:  # a cluster of one node: it refuses what a real cluster refuses (CROSSSLOT keys)
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", str(self.where / "nodes.conf")]
+            args += ["--cluster-port", str(free_port())]  # not port + 10000, which may be past 65535
         with (self.where / "redis.log").open("ab") as log:
             self.proc = subprocess.Popen([*args, "--dir", str(self.where)], stdout=log, stderr=log)
         probe = redis.Redis(port=self.port, socket_connect_timeout=0.2)
@@ -77,6 +87,8 @@ class RedisServer:
                     raise RuntimeError(f"redis-server exited: {(self.where / 'redis.log').read_text()[-500:]}")
                 try:
                     if probe.ping():
+                        if self.cluster:
+                            self._serve_every_slot(probe)
                         return
                 except redis.ConnectionError:
                     if time.monotonic() > deadline:
@@ -84,6 +96,14 @@ class RedisServer:
                     time.sleep(0.02)
         finally:
             probe.close()
+
+    def _serve_every_slot(self, probe: Any) -> None:
+        probe.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in probe.execute_command("CLUSTER", "INFO"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the one-node Redis Cluster did not come up")
+            time.sleep(0.02)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -111,8 +131,13 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock, an
         made = open_store("memory", default_dir=tmp_path, clock=clock)
     elif kind == "sqlite":
         made = open_store(None, default_dir=tmp_path, clock=clock)
-    else:
+    elif kind == "redis":
         made = open_store(request.getfixturevalue("redis_server").url, default_dir=tmp_path, clock=clock)
+    else:
+        server = RedisServer(needs_redis(), tmp_path / "redis-cluster", cluster=True)
+        server.start()
+        request.addfinalizer(server.kill)
+        made = open_store(server.url, default_dir=tmp_path, clock=clock)
     yield made
     await made.aclose()
 
@@ -225,7 +250,7 @@ async def _spoil(store: StateStore, nonce: str) -> None:
     elif isinstance(store, SqliteStore):
         await store._run(lambda c: c.execute("UPDATE pending SET record = '{not json' WHERE nonce = ?", (nonce,)))
     else:
-        await store._redis.set(f"jobs-mcp:pending:{nonce}", "{not json", keepttl=True)  # type: ignore[attr-defined]
+        await store._redis.set(f"{{jobs-mcp}}:pending:{nonce}", "{not json", keepttl=True)  # type: ignore[attr-defined]
 
 
 async def test_a_users_list_reads_only_their_own_records(store: StateStore) -> None:
@@ -390,9 +415,9 @@ async def test_redis_keys_are_prefixed_and_expire(redis_server: RedisServer, tmp
         await store.take("n2")
         await store.hit("alice", 60)
         keys = sorted(str(k) for k in await raw.keys("*"))  # decode_responses: str already
-        assert keys and all(k.startswith("jobs-mcp:") for k in keys), keys
-        assert 55_000 < await raw.pttl("jobs-mcp:pending:n1") <= 60_000
-        assert 3_655_000 < await raw.pttl("jobs-mcp:spent:n2") <= 3_660_000
+        assert keys and all(k.startswith("{jobs-mcp}:") for k in keys), keys
+        assert 55_000 < await raw.pttl("{jobs-mcp}:pending:n1") <= 60_000
+        assert 3_655_000 < await raw.pttl("{jobs-mcp}:spent:n2") <= 3_660_000
     finally:
         await raw.aclose()
         await store.aclose()
@@ -470,3 +495,11 @@ def test_key_too_short_is_refused(tmp_path: Path) -> None:
     path.chmod(0o600)
     with pytest.raises(KeyFileError, match="too short"):
         load_or_create_key(path)
+
+
+def test_the_take_script_touches_only_keys_it_is_given() -> None:
+    """A Redis Cluster routes a script by its KEYS: a key the script builds itself may live on another node."""
+    from jobs_mcp.state.redis import _TAKE
+
+    calls = re.findall(r"redis\.call\('(\w+)',\s*([^,)]+)", _TAKE)
+    assert calls and all(re.fullmatch(r"KEYS\[\d\]", key) for _, key in calls), calls

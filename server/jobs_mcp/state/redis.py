@@ -1,11 +1,15 @@
 """The store shared by replicas: Redis (``--state redis://host:port/db`` or ``rediss://`` for TLS).
 
 Proposals are made on one replica and confirmed on another, so pending records, spent marks and rate counters
-live in Redis under ``jobs-mcp:``. Redis expires them itself (TTL = the proposal's expiry; a spent mark lives an
+live in Redis under ``{jobs-mcp}:``. Redis expires them itself (TTL = the proposal's expiry; a spent mark lives an
 hour longer). ``take`` is one Lua script (GET, DEL, SET spent), which Redis runs atomically, so of any number
 of replicas confirming one id exactly one gets the record; redis-py re-sends the script itself if a restarted
 server has forgotten it. A sorted set indexed by expiry lists the pending records without scanning the
 keyspace, and one per principal lists a person's own (their list costs what they have, not what everyone has).
+
+Redis Cluster: every key the gate uses carries one hash tag (``{jobs-mcp}:``), so they all live in one slot and
+the transactions and the script may touch several of them; the script names every key it touches in KEYS (a
+cluster routes a script by its KEYS and refuses one that reaches a key of another slot).
 
 When Redis is down every call raises ``StateUnavailable`` quickly (two short retries, not redis-py's default
 of ten); the connection pool reconnects on the next call once it is back, so nothing needs restarting. A
@@ -33,11 +37,11 @@ from jobs_mcp.state import SPENT_GRACE, Clock, Record, StateUnavailable, window_
 
 T = TypeVar("T")
 
-PREFIX = "jobs-mcp:"
+PREFIX = "{jobs-mcp}:"  # a hash tag: every key in one Redis Cluster slot
 
-# KEYS: pending key, spent key, expiry index. ARGV: nonce, grace in ms, the per-principal index's key prefix.
-# Returns the record or false. (The principal's index key is read from the record, so it is not in KEYS: fine for
-# one Redis, which is what --state redis:// names.)
+# KEYS: pending key, spent key, expiry index, the principal's index (read before: the record names the principal).
+# ARGV: nonce, grace in ms, that principal. Returns the record or false. The principal's index loses the nonce only
+# if the record is that principal's (always, as nonces are never reused; otherwise its entry expires by itself).
 _TAKE = """
 local record = redis.call('GET', KEYS[1])
 if not record then return false end
@@ -46,8 +50,8 @@ if ttl < 0 then ttl = 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 local ok, decoded = pcall(cjson.decode, record)
-if ok and type(decoded) == 'table' and type(decoded['principal']) == 'string' then
-  redis.call('ZREM', ARGV[3] .. decoded['principal'], ARGV[1])
+if ok and type(decoded) == 'table' and decoded['principal'] == ARGV[3] then
+  redis.call('ZREM', KEYS[4], ARGV[1])
 end
 redis.call('SET', KEYS[2], '1', 'PX', ttl + tonumber(ARGV[2]))
 return record
@@ -132,8 +136,12 @@ class RedisStore:
         return _load(blob) if blob is not None else None
 
     async def take(self, nonce: str) -> Record | None:
-        keys = [self._pending(nonce), self._spent(nonce), self._index]
-        args: list[str | int] = [nonce, int(SPENT_GRACE * 1000), self._by_principal]
+        seen = await self._call(self._redis.get(self._pending(nonce)))
+        if seen is None:
+            return None
+        principal = _principal(seen)
+        keys = [self._pending(nonce), self._spent(nonce), self._index, self._mine(principal)]
+        args: list[str | int] = [nonce, int(SPENT_GRACE * 1000), principal]
         blob: str | None = await self._call(self._take(keys=keys, args=args))
         return _load(blob) if blob is not None else None
 
@@ -182,6 +190,15 @@ class RedisStore:
 
     def describe(self) -> str:
         return f"redis {self._where}"
+
+
+def _principal(blob: str | bytes) -> str:
+    """The principal a stored record names ("" if none, or if it cannot be read: then no index holds it)."""
+    try:
+        principal = json.loads(blob).get("principal")
+    except (ValueError, AttributeError):
+        return ""
+    return principal if isinstance(principal, str) else ""
 
 
 def _load(blob: str | bytes) -> Record:
