@@ -62,3 +62,34 @@ async def test_a_one_shot_client_confirms_in_a_new_server_process(sandbox_http: 
     assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
     assert (tmp_path / "gate.key").stat().st_mode & 0o077 == 0
     assert (tmp_path / "state.db").exists()
+
+
+async def test_a_proposal_from_an_earlier_process_says_its_sandbox_was_restarted(tmp_path: Path) -> None:
+    """Without credentials each server process seeds its own in-memory sandbox, while proposals persist in the state
+    store: an id from an earlier process is about a sandbox that is gone. The answer says so (not "the target
+    changed", forever), sends nothing, and uses the id up; a proposal made and confirmed in one process works."""
+    params = StdioServerParameters(
+        command=str(BIN), args=["serve", "--audit-db", str(tmp_path / "audit.db")], env=child_env()
+    )
+    async with Client(params) as first:
+        proposal = await first.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+    cid = proposal.structured_content["confirmation_id"]  # type: ignore[index]
+    async with Client(params) as second:
+        restarted = await second.call_tool("confirm_action", {"confirmation_id": cid})
+        pending = await second.call_tool("list_pending_actions", {})
+        again = await second.call_tool("lytics_pause_job", {"job_id": HEALTHY_EXPORT_ID})
+        done = await second.call_tool(
+            "confirm_action",
+            {"confirmation_id": again.structured_content["confirmation_id"]},  # type: ignore[index]
+        )
+    said = text_of(restarted)
+    assert restarted.is_error and "sandbox was restarted since this proposal" in said, said
+    assert "nothing was sent" in said and "Propose the action again" in said and "target changed" not in said
+    assert cid.rsplit(".", 2)[0] not in text_of(pending)
+    assert done.structured_content["status"] == "executed", text_of(done)  # type: ignore[index]
+    printed = subprocess.run(
+        [str(BIN), "audit", "--audit-db", str(tmp_path / "audit.db"), "--json"], capture_output=True, text=True
+    ).stdout
+    sent = [json.loads(line) for line in printed.splitlines()]
+    outcomes = {r["action"]: r["outcome"]["status"] for r in sent}
+    assert outcomes[cid] == "stale" and sorted(outcomes.values()) == ["executed", "stale"], outcomes  # sent once

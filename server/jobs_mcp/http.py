@@ -72,6 +72,9 @@ class ApiClient:
         self.account = account
         self.provider = provider
         self.platform = provider.title
+        # Which in-memory sandbox answers (one per server process, re-seeded at each start); None for a real
+        # platform or a sandbox kept in a file. A proposal made against another one cannot be confirmed here.
+        self.sandbox_run: str | None = None
         self.policy = policy or RetryPolicy()
         self._hints = dict(provider.error_hints)
         self._sleep = sleep

@@ -135,9 +135,12 @@ class Runtime:
             from jobs_mcp.sandbox import SandboxTransport
 
             transport = SandboxTransport(self.sandbox_app(account.provider))
-        return ApiClient(
+        client = ApiClient(
             account, provider(account.provider), timeout=self.settings.timeout, transport=transport, policy=self.policy
         )
+        if account.sandbox and self.settings.sandbox_db is None:  # in memory: seeded afresh in each process
+            client.sandbox_run = _run_of(self.sandbox_app(account.provider))
+        return client
 
     def spawn(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
         """Run ``fn(*args)`` in the background until the server stops (an MCP task following a run)."""
@@ -245,3 +248,12 @@ class Runtime:
         if error.status == 404:
             return ApiError(op.explain_not_found(args), status=404, code=error.code)
         return error
+
+
+def _run_of(app: Any) -> str:
+    """The identity of one in-memory sandbox (kept on the app itself, which lives as long as its data)."""
+    run: str | None = getattr(app, "jobs_mcp_run", None)
+    if run is None:
+        run = secrets.token_hex(8)
+        app.jobs_mcp_run = run
+    return run

@@ -116,7 +116,7 @@ class Gate(ProofRules):
             "principal": d.principal,
             "channel": channel,  # how the person approves: "asked" through the client, or a confirmation "id"
             "existing": list(d.plan.existing),
-        }
+        } | ({"sandbox_run": d.api.sandbox_run} if d.api.sandbox_run else {})
 
     async def issue(self, d: Draft) -> ActionResult:
         """Store the pending action and hand out its signed confirmation id."""
@@ -296,6 +296,7 @@ class Gate(ProofRules):
                 "the person. " + ("It did not match. " if typed_job_id else "") + "Nothing was sent; the proposal "
                 "is still pending."
             )
+        await self._refuse_another_sandbox(api, record, cid.nonce, "id")
         args = op.input_model.model_validate(record["args"])
         target = await self.current_target(op, args, api)
         if not await self._take(cid.nonce, record, "id"):
@@ -304,6 +305,22 @@ class Gate(ProofRules):
             self._decided(api, record, "stale", "id")
             return await self.reissue(op, args, api, target, "The target changed since the proposal", principal)
         return await self.execute(op, api, record)
+
+    async def _refuse_another_sandbox(self, api: ApiClient, record: Record, nonce: str, channel: str) -> None:
+        """A proposal made against another in-memory sandbox than this process's (the server restarted since, and
+        its sandbox was seeded afresh; or another server process made it) is about jobs that exist no more as they
+        were: it is used up, nothing is sent, and the answer says so, instead of "the target changed"."""
+        made_in = record.get("sandbox_run")
+        if made_in is None or made_in == api.sandbox_run:
+            return
+        if await self._take(nonce, record, channel):
+            self._decided(api, record, "stale", channel)
+        raise ToolError(
+            f"The {api.platform} sandbox was restarted since this proposal (this server process started a fresh "
+            "one, with its demo data seeded anew; or another server process made the proposal), so nothing was "
+            "sent and this proposal is used up. Propose the action again, and confirm it while the same server "
+            "runs. A client that starts a new server for each call keeps one sandbox with serve --sandbox-db PATH."
+        )
 
     def _what_became_of(self, cid: ConfirmationId, principal: str) -> str | None:
         """What the audit log says happened to an id of ``principal``'s (sent, declined, cancelled, stale), with when
@@ -512,6 +529,10 @@ class Gate(ProofRules):
             raise ConfirmationRefused(
                 "This action needs your passkey or approver passphrase. Nothing was sent; it is still open."
             )
+        try:
+            await self._refuse_another_sandbox(api, record, nonce, "page")
+        except ToolError as exc:
+            raise ConfirmationRefused(str(exc)) from None
         args = op.input_model.model_validate(record["args"])
         target = await self.current_target(op, args, api)
         if not await self._take(nonce, record, "page"):
