@@ -184,10 +184,10 @@ def table() -> str:
     return "\n".join(rows)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="put the table in bench/README.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     result = table()
     print(result)
     if args.write:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,10 @@ from typing import Any
 import anyio
 
 from jobs_mcp.state import StateStore, open_store
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from http_throughput import free_port
 
 MINE, CALLS = 5, 100
 
@@ -72,7 +77,7 @@ def run() -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="jobs-mcp-bench-") as tmp:
         folder = Path(tmp)
         results = {"sqlite": anyio.run(_measure, "sqlite", folder)}
-        port = 6391
+        port = free_port()
         redis = subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp, "--save", ""],
             stdout=subprocess.DEVNULL,

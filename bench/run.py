@@ -1,7 +1,8 @@
-"""Run every benchmark once and rewrite the results table in bench/README.md.
+"""Run every benchmark once and rewrite the results table (and the diagnosis table) in bench/README.md.
 
 Each figure is a ratio or a size measured in this one run, side by side with its baseline.
-Usage: python bench/run.py [--only http|logs|waits]   (re-measure the HTTP throughput rows or the log rows alone)
+Usage: python bench/run.py [--only NAME ...]   (re-measure those benchmarks' rows alone, keep the others)
+Names: start, tokens, sizes, digest, gate, http, logs, waits, pending, soak, diagnose (``--help`` says what each is).
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ sys.path.insert(0, str(HERE))
 
 import bench_digest  # noqa: E402
 import cold_start  # noqa: E402
+import diagnose  # noqa: E402
 import http_throughput  # noqa: E402
 import log_stream  # noqa: E402
+import pending_index  # noqa: E402
 import sizes  # noqa: E402
+import soak  # noqa: E402
 import tool_tokens  # noqa: E402
 import waits  # noqa: E402
+
+Row = tuple[str, str, str, str]
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -184,22 +190,26 @@ def wait_rows() -> list[tuple[str, str, str, str]]:
     return out
 
 
-def rows() -> list[tuple[str, str, str, str]]:
+def start_rows() -> list[Row]:
     cold = cold_start.run()
+    out = []
+    for label, key in (("Lytics alone", "jobs_mcp"), ("--providers all (five platforms)", "all")):
+        ratio, best = cold[f"{key}_s"] / cold["hello_s"], cold[f"{key}_min_s"] / cold["hello_min_s"]
+        out.append(
+            (
+                f"cold start, {label}: spawn → initialize → tools/list, vs bare SDK hello-world (11 alternating runs)",
+                f"median {ratio:.2f}x ({cold[f'{key}_s'] * 1e3:.0f} vs {cold['hello_s'] * 1e3:.0f} ms); "
+                f"minimum {best:.2f}x ({cold[f'{key}_min_s'] * 1e3:.0f} vs {cold['hello_min_s'] * 1e3:.0f} ms)",
+                "≤ 1.15x",
+                "yes" if ratio <= 1.15 else "minimum only" if best <= 1.15 else "NO",
+            )
+        )
+    return out
+
+
+def size_rows() -> list[Row]:
     s = sizes.run()
-    digest = {row["entries"]: row for row in bench_digest.run()}
-    d10, d100 = digest[10_000], digest[100_000]
-    ratio = cold["jobs_mcp_s"] / cold["hello_s"]
-    best = cold["jobs_mcp_min_s"] / cold["hello_min_s"]
     return [
-        (
-            "cold start: spawn → initialize → tools/list, vs bare SDK hello-world (11 alternating runs)",
-            f"median {ratio:.2f}x ({cold['jobs_mcp_s'] * 1e3:.0f} vs {cold['hello_s'] * 1e3:.0f} ms); "
-            f"minimum {best:.2f}x ({cold['jobs_mcp_min_s'] * 1e3:.0f} vs {cold['hello_min_s'] * 1e3:.0f} ms)",
-            "≤ 1.15x",
-            "yes" if ratio <= 1.15 else "minimum only" if best <= 1.15 else "NO",
-        ),
-        *tool_rows(),
         (
             "lytics_list_jobs text vs raw API JSON (seeded account)",
             f"{s['list_jobs_text_tokens'] / s['list_jobs_raw_tokens']:.0%} "
@@ -213,18 +223,6 @@ def rows() -> list[tuple[str, str, str, str]]:
             f"({s['fb_digest_tokens'] / s['fb_raw_log_tokens']:.2%})",
             "≤ 1,500 tokens",
             "yes" if s["fb_digest_tokens"] <= 1500 else "NO",
-        ),
-        (
-            "digest of 10k synthetic entries: time, tokens",
-            f"{d10['seconds'] * 1e3:.0f} ms, {d10['tokens']:,} tokens",
-            "< 0.5 s, ≤ 1,500",
-            "yes" if d10["seconds"] < 0.5 and d10["tokens"] <= 1500 else "NO",
-        ),
-        (
-            "digest of 100k entries: time ratio to 10k (linear ≈ 10)",
-            f"{d100['seconds'] / d10['seconds']:.1f}x ({d100['seconds'] * 1e3:.0f} ms)",
-            "≈ 10x",
-            "yes" if d100["seconds"] / d10["seconds"] < 13 else "NO",
         ),
         (
             "data_health_report on the seeded account: time, tokens",
@@ -245,17 +243,94 @@ def rows() -> list[tuple[str, str, str, str]]:
             "-",
             "-",
         ),
-        *http_rows(),
-        *log_rows(),
-        *wait_rows(),
     ]
 
 
-# --only NAME: the first words of the rows it replaces, and what measures them.
-ONLY: dict[str, tuple[tuple[str, ...], Callable[[], list[tuple[str, str, str, str]]]]] = {
-    "http": (HTTP_ROWS, http_rows),
-    "logs": (LOG_ROWS, log_rows),
-    "waits": (WAIT_ROWS, wait_rows),
+def digest_rows() -> list[Row]:
+    digest = {row["entries"]: row for row in bench_digest.run()}
+    d10, d100 = digest[10_000], digest[100_000]
+    return [
+        (
+            "digest of 10k synthetic entries: time, tokens",
+            f"{d10['seconds'] * 1e3:.0f} ms, {d10['tokens']:,} tokens",
+            "< 0.5 s, ≤ 1,500",
+            "yes" if d10["seconds"] < 0.5 and d10["tokens"] <= 1500 else "NO",
+        ),
+        (
+            "digest of 100k entries: time ratio to 10k (linear ≈ 10)",
+            f"{d100['seconds'] / d10['seconds']:.1f}x ({d100['seconds'] * 1e3:.0f} ms)",
+            "≈ 10x",
+            "yes" if d100["seconds"] / d10["seconds"] < 13 else "NO",
+        ),
+    ]
+
+
+def pending_rows() -> list[Row]:
+    out = []
+    for backend, r in pending_index.run().items():
+        grows = r["mine_10000"] / r["mine_10"]
+        out.append(
+            (
+                f"pending list of one person ({pending_index.MINE} own proposals), {backend}: with 10,000 other "
+                "users' proposals pending vs with 10",
+                f"{grows:.2f}x ({r['mine_10000']:.2f} vs {r['mine_10']:.2f} ms); reading everyone's at 10,000, as "
+                f"before the per-principal index: {r['everyone_10000']:.0f} ms",
+                "≤ 3x (not the 1,000x of 10,000 vs 10)",
+                "yes" if grows <= 3 else "NO",
+            )
+        )
+    return out
+
+
+def soak_rows() -> list[Row]:
+    r = soak.run()
+    peaks = ", ".join(f"{m:.0f}" for m in r["peak_rss_mib"])
+    return [
+        (
+            f"soak: 2 replicas with HTTP sessions on one Redis, {r['sessions']} sessions for {r['minutes']:g} min "
+            "(a read, a proposal, the pending list, in a loop)",
+            f"{r['calls']:,} calls, {r['errors']} failed, {r['calls_s']:.0f} calls/s, p50 {r['p50_ms']:.0f} ms, p99 "
+            f"{r['p99_ms']:.0f} ms; peak RSS {peaks} MiB (Redis {r['redis_rss_mib']:.0f} MiB); {r['redis_keys']:,} "
+            "Redis keys at the end",
+            "0 failed",
+            "yes" if r["errors"] == 0 else "NO",
+        ),
+        (
+            f"memory per idle HTTP session ({soak.IDLE_SESSIONS} opened and left on one replica)",
+            f"{r['kib_per_idle_session']:.0f} KiB",
+            "-",
+            "-",
+        ),
+    ]
+
+
+def write_diagnosis() -> list[Row]:
+    """The diagnosis table has a block of its own in the README (``diagnose.py --write``); no rows here."""
+    diagnose.main(["--write"])
+    return []
+
+
+# NAME: (what it measures, the first words of the rows it makes, what measures them), in the default run's order.
+# Every benchmark is in the default run; `--only NAME` re-measures its rows and keeps the others as they are.
+GROUPS: dict[str, tuple[str, tuple[str, ...], Callable[[], list[Row]]]] = {
+    "start": ("cold start over stdio, Lytics alone and all platforms", ("cold start",), start_rows),
+    "tokens": ("tool tokens a model sees, per platform", ("tool tokens",), tool_rows),
+    "sizes": (
+        "list and digest tokens against raw JSON, the health report, the gate's propose and confirm",
+        ("lytics_list_jobs text", "digest of the Facebook", "data_health_report", "gate: "),
+        size_rows,
+    ),
+    "digest": ("digest time and tokens on 10k and 100k entries", ("digest of 10k", "digest of 100k"), digest_rows),
+    "http": ("tool calls over streamable HTTP, 1 and 2 replicas (about a minute)", HTTP_ROWS, http_rows),
+    "logs": ("log digest tool calls up to 1M entries (the longest: tens of minutes)", LOG_ROWS, log_rows),
+    "waits": ("wait tools: platform requests and tokens", WAIT_ROWS, wait_rows),
+    "pending": ("a person's pending list with 10 and 10,000 other users' proposals", ("pending list",), pending_rows),
+    "soak": (
+        "2 replicas on Redis under sessions for 2 minutes, memory per idle session",
+        ("soak:", "memory per idle"),
+        soak_rows,
+    ),
+    "diagnose": ("whether digests diagnose planted causes (its own table)", (), write_diagnosis),
 }
 
 
@@ -266,18 +341,25 @@ def _current_rows(text: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Run the benchmarks and rewrite the README's results table.")
-    parser.add_argument("--only", choices=sorted(ONLY), help="re-measure only these rows; keep the others as they are")
+    names = "\n".join(f"  {name}: {about}" for name, (about, _, _) in GROUPS.items())
+    parser = argparse.ArgumentParser(
+        description="Run every benchmark and rewrite the README's results table.",
+        epilog=f"benchmarks (all run by default, in this order):\n{names}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=list(GROUPS), metavar="NAME", help="re-measure these; keep the other rows"
+    )
     args = parser.parse_args()
+    chosen = args.only or list(GROUPS)
+    measured = [row for name in chosen for row in GROUPS[name][2]()]
     readme = HERE / "README.md"
-    text = readme.read_text(encoding="utf-8")
+    text = readme.read_text(encoding="utf-8")  # read after the runs: diagnose writes its own block meanwhile
     table = ["| measure | result | target | met |", "|---|---|---|---|"]
     if args.only:
-        starts, measure = ONLY[args.only]
-        table += [row for row in _current_rows(text) if not row.removeprefix("| ").startswith(starts)]
-        table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in measure()]
-    else:
-        table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows()]
+        starts = tuple(start for name in chosen for start in GROUPS[name][1])
+        table += [row for row in _current_rows(text) if not (starts and row.removeprefix("| ").startswith(starts))]
+    table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in measured]
     stamp = (
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} ({os.cpu_count()} cores, shared with the "
         f"load drivers), Python {platform.python_version()}."
