@@ -159,6 +159,11 @@ def _from_function(fn: Callable[..., Any], name: str, result: type[BaseModel]) -
     return tool
 
 
+def _stand_in(output: dict[str, Any]) -> FuncMetadata:
+    """The ``fn_metadata`` of a tool not yet completed: what a listing reads of it (the output schema)."""
+    return FuncMetadata(arg_model=ArgModelBase, output_schema=output)
+
+
 def make_tool(
     fn: Callable[..., Any],
     *,
@@ -181,7 +186,7 @@ def make_tool(
         built(name, key, tool.parameters, result)
         return tool
     parameters, output = prebuilt
-    stand_in = FuncMetadata(arg_model=ArgModelBase, output_schema=output)
+    stand_in = _stand_in(output)
     tool = RoundsTool(
         fn=fn,
         name=name,
@@ -221,6 +226,11 @@ def sdk_mismatches() -> list[str]:
     missing = wanted - set(inspect.signature(Tool.from_function).parameters)
     if missing:
         found.append(f"Tool.from_function takes no {', '.join(sorted(missing))}")
+    try:
+        if _stand_in({"type": "object"}).output_schema != {"type": "object"}:
+            found.append("FuncMetadata(arg_model=ArgModelBase, output_schema=...) does not keep its output schema")
+    except Exception as exc:  # any failure here is the SDK's change, said with its type
+        found.append(f"FuncMetadata(arg_model=ArgModelBase, output_schema=...) fails: {type(exc).__name__}")
     run = getattr(Tool, "run", None)
     if run is None or list(inspect.signature(run).parameters) != ["self", "arguments", "context", "convert_result"]:
         found.append("Tool.run(self, arguments, context, convert_result) is gone or changed")
